@@ -1,0 +1,61 @@
+/**
+ * The configuration contract: every environment variable the server reads, with its default.
+ * Names are a contract with operators and scripts; durations are in milliseconds.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const ms = (def: number) => z.coerce.number().int().min(0).default(def);
+const positiveInt = (def: number) => z.coerce.number().int().min(1).default(def);
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((s) => (s === '' ? undefined : s))
+  .pipe(z.url().optional());
+
+export const configSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: optionalUrl,
+  OPENAI_API_KEY: z
+    .string({
+      error:
+        'OPENAI_API_KEY is required: set it to your OpenAI API key (or any key your OPENAI_BASE_URL server accepts)',
+    })
+    .trim()
+    .min(
+      1,
+      'OPENAI_API_KEY is required: set it to your OpenAI API key (or any key your OPENAI_BASE_URL server accepts)',
+    ),
+  OPENAI_BASE_URL: optionalUrl,
+  TTS_MODEL: z.string().min(1).default('tts-1-hd'),
+  TTS_VOICE: z.string().min(1).default('shimmer'),
+  GREETING_TEXT: z.string().min(1).default('Namaste! How can I help you today?'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TTS_TIMEOUT_MS: ms(10_000),
+  TTS_STALL_MS: ms(4_000),
+  TTS_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
+  PLAYBACK_FRAME_MS: z.coerce
+    .number()
+    .int()
+    .refine(
+      (v) => v > 0 && v % 10 === 0 && v <= 1000,
+      'PLAYBACK_FRAME_MS must be a multiple of 10 between 10 and 1000',
+    )
+    .default(20),
+  PLAYBACK_PREBUFFER_MS: ms(200),
+  PLAYBACK_LEAD_MS: ms(120),
+  PLAYBACK_TICK_MS: positiveInt(20),
+  WS_MAX_PAYLOAD_BYTES: positiveInt(1024 * 1024),
+  WS_PING_INTERVAL_MS: ms(15_000),
+  WS_MAX_BUFFERED_BYTES: positiveInt(512 * 1024),
+  SHUTDOWN_GRACE_MS: ms(10_000),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;

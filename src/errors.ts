@@ -1,0 +1,58 @@
+/**
+ * The project's error tree: every error we raise has a stable code (for logs, metrics and the
+ * call record) and says whether trying again could help. One place (`isRetryable`) decides.
+ */
+
+export type ErrorCode =
+  // Configuration
+  | 'CONFIG_INVALID'
+  // HTTP surface
+  | 'INIT_PARAMS_INVALID'
+  // Exotel frames (see telephony/exotel-codec.ts)
+  | 'FRAME_BINARY'
+  | 'FRAME_JSON'
+  | 'FRAME_SHAPE'
+  | 'FRAME_UNKNOWN_EVENT'
+  | 'FRAME_BASE64'
+  | 'FRAME_ORDER'
+  | 'FRAME_TOO_LARGE'
+  | 'SAMPLE_RATE_UNSUPPORTED'
+  // Providers
+  | 'PROVIDER_RATE_LIMITED'
+  | 'PROVIDER_SERVER_ERROR'
+  | 'PROVIDER_CLIENT_ERROR'
+  | 'PROVIDER_AUTH'
+  | 'PROVIDER_TIMEOUT'
+  | 'PROVIDER_STALLED'
+  | 'PROVIDER_BAD_RESPONSE'
+  | 'PROVIDER_CONNECTION'
+  | 'PROVIDER_ABORTED'
+  // Audio
+  | 'AUDIO_INVALID';
+
+export class VoicebotError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VoicebotError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof VoicebotError && err.retryable;
+}
+
+/** A short, log-safe description of any thrown value (never includes payloads). */
+export function errorCode(err: unknown): string {
+  if (err instanceof VoicebotError) return err.code;
+  if (err instanceof Error && err.name === 'AbortError') return 'PROVIDER_ABORTED';
+  return 'INTERNAL';
+}
