@@ -1,0 +1,93 @@
+/**
+ * Raw PCM helpers: the audio on Exotel's wire is base64 of signed 16-bit little-endian mono PCM.
+ * These convert between bytes, samples and base64 on the hot path (every 20-100 ms frame), so
+ * they avoid copies where the memory layout allows and never use backtracking regexes.
+ */
+
+import { VoicebotError } from '../errors.js';
+
+/** Highest sample rate we accept anywhere (libsamplerate's own limit). */
+export const MAX_SAMPLE_RATE = 192_000;
+
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Throws `AUDIO_INVALID` unless `sampleRate` is an integer in 1..192000 Hz. */
+export function assertSampleRate(sampleRate: number): void {
+  if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
+    throw new VoicebotError('AUDIO_INVALID', `sample rate must be an integer in 1..192000 Hz`);
+  }
+}
+
+/**
+ * Reads PCM16LE mono samples. Zero-copy (the result shares memory with `buf`) when `buf` is
+ * 2-byte aligned on a little-endian host; otherwise copies. An odd trailing byte is dropped.
+ */
+export function pcmFromBytes(buf: Uint8Array): Int16Array {
+  const samples = buf.byteLength >>> 1;
+  if (HOST_IS_LITTLE_ENDIAN) {
+    if ((buf.byteOffset & 1) === 0) return new Int16Array(buf.buffer, buf.byteOffset, samples);
+    const copy = new Uint8Array(samples * 2);
+    copy.set(buf.subarray(0, samples * 2));
+    return new Int16Array(copy.buffer);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out = new Int16Array(samples);
+  for (let i = 0; i < samples; i++) out[i] = view.getInt16(i * 2, true);
+  return out;
+}
+
+/** PCM16LE bytes of `pcm`. Zero-copy (shares memory with `pcm`) on little-endian hosts. */
+export function bytesFromPcm(pcm: Int16Array): Buffer {
+  if (HOST_IS_LITTLE_ENDIAN) return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const out = Buffer.allocUnsafe(pcm.byteLength);
+  for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i] ?? 0, i * 2);
+  return out;
+}
+
+const EQUALS = 0x3d;
+/** 1 for each character of the standard (RFC 4648 section 4) alphabet, indexed by char code. */
+const BASE64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') {
+  BASE64_ALPHABET[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * Decodes standard, padded base64, or returns null if `s` is not exactly that: length not a
+ * multiple of 4, a character outside `A-Z a-z 0-9 + /`, whitespace, URL-safe `-_`, or `=`
+ * anywhere but as one or two trailing pad characters. (`Buffer.from(s, 'base64')` alone would
+ * silently skip such characters.) One linear pass, then Node's native decoder.
+ * Non-zero unused bits before the padding (non-canonical encodings) are accepted.
+ */
+export function decodeBase64Strict(s: string): Buffer | null {
+  const len = s.length;
+  if (len % 4 !== 0) return null;
+  if (len === 0) return Buffer.alloc(0);
+  let end = len;
+  if (s.charCodeAt(len - 1) === EQUALS) end = s.charCodeAt(len - 2) === EQUALS ? len - 2 : len - 1;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || BASE64_ALPHABET[c] !== 1) return null;
+  }
+  return Buffer.from(s, 'base64');
+}
+
+/** Standard padded base64 of exactly the bytes `buf` views (not its whole ArrayBuffer). */
+export function encodeBase64(buf: Uint8Array): string {
+  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('base64');
+}
+
+/** Bytes of PCM16 mono per millisecond at `sampleRate` Hz (16 at 8 kHz; may be fractional). */
+export function bytesPerMs(sampleRate: number): number {
+  assertSampleRate(sampleRate);
+  return (sampleRate * 2) / 1000;
+}
+
+/** Milliseconds of audio in `byteLength` bytes of PCM16 mono at `sampleRate` Hz. */
+export function durationMs(byteLength: number, sampleRate: number): number {
+  return byteLength / bytesPerMs(sampleRate);
+}
+
+/** `samples` zero-valued (silent) samples. */
+export function silence(samples: number): Int16Array {
+  return new Int16Array(samples);
+}
