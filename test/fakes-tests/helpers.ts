@@ -1,0 +1,112 @@
+/** Shared set-up for the fake's own tests: one fake per file, violations checked after each test. */
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { FakeOpenAI } from '../fakes/index.js';
+
+export interface FakeContext {
+  fake: FakeOpenAI;
+  /** `maxRetries: 0`, as the brief for these tests asks. */
+  client: OpenAI;
+  /** Returns the violations recorded so far and clears them (for tests that expect some). */
+  takeViolations(): string[];
+}
+
+export function useFakeOpenAI(): FakeContext {
+  const context = {} as FakeContext;
+  beforeAll(async () => {
+    context.fake = await FakeOpenAI.start({ logViolations: false });
+    context.client = new OpenAI({ apiKey: 'test', baseURL: context.fake.baseUrl, maxRetries: 0 });
+    context.takeViolations = () => context.fake.violations.splice(0);
+  });
+  afterEach(() => {
+    const violations = context.fake.violations.splice(0);
+    context.fake.reset();
+    expect(violations, 'spec violations recorded by the fake').toEqual([]);
+  });
+  afterAll(async () => {
+    await context.fake.close();
+  });
+  return context;
+}
+
+/** A mono 16-bit PCM WAV of silence. */
+export function makeWav(durationMs: number, sampleRateHz = 16_000): Buffer {
+  const dataBytes = Math.round((durationMs * sampleRateHz) / 1000) * 2;
+  const wav = Buffer.alloc(44 + dataBytes);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + dataBytes, 4);
+  wav.write('WAVEfmt ', 8, 'ascii');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(sampleRateHz, 24);
+  wav.writeUInt32LE(sampleRateHz * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(dataBytes, 40);
+  return wav;
+}
+
+export interface ReadResult {
+  bytes: Buffer;
+  /** `performance.now()` at which each chunk arrived. */
+  arrivals: number[];
+}
+
+export interface ChunkReader {
+  /** The next body chunk, or undefined at the end. */
+  next(): Promise<Uint8Array | undefined>;
+  cancel(): Promise<void>;
+}
+
+export function chunkReader(response: Response): ChunkReader {
+  if (!response.body) throw new Error('response has no body');
+  const reader = response.body.getReader();
+  return {
+    next: async () => {
+      const read = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      return read.done ? undefined : read.value;
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/** Reads a fetch Response body to the end, noting when each chunk arrived. */
+export async function readBody(response: Response): Promise<ReadResult> {
+  const reader = chunkReader(response);
+  const parts: Uint8Array[] = [];
+  const arrivals: number[] = [];
+  for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+    parts.push(chunk);
+    arrivals.push(performance.now());
+  }
+  return { bytes: Buffer.concat(parts), arrivals };
+}
+
+/** Resolves to 'timeout' if `promise` has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A raw POST with a bearer key, for requests the SDK would never send. */
+export function post(
+  fake: FakeOpenAI,
+  path: string,
+  body: RequestInit['body'],
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<Response> {
+  return fetch(`${fake.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer test', ...headers },
+    body,
+  });
+}
