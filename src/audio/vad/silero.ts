@@ -1,0 +1,77 @@
+/**
+ * Silero VAD v5 for one call: the recurrent state and the 64-sample (32 at 8 kHz) context that the
+ * model expects in front of each 32 ms window, as in silero-vad's own OnnxWrapper. The model itself
+ * is shared (see silero-model.ts). Native rates are 8000 and 16000 Hz.
+ */
+import { VoicebotError } from '../../errors.js';
+import {
+  SILERO_CONTEXT_SAMPLES,
+  SILERO_STATE_FLOATS,
+  SILERO_WINDOW_SAMPLES,
+  type SileroModel,
+  type SileroRate,
+} from './silero-model.js';
+import type { VoiceActivityDetector } from './types.js';
+
+export class SileroDetector implements VoiceActivityDetector {
+  readonly sampleRate: SileroRate;
+  readonly frameSamples: number;
+  readonly #model: SileroModel;
+  readonly #context: number;
+  // Context + window as floats; the last `#context` values carry over to the next window.
+  #input: Float32Array;
+  #state = new Float32Array(SILERO_STATE_FLOATS);
+  // Bumped by reset(), so a window already in flight cannot restore the state it started from.
+  #generation = 0;
+  #busy = false;
+  #closed = false;
+
+  constructor(model: SileroModel, sampleRate: SileroRate) {
+    if (sampleRate !== 8000 && sampleRate !== 16000) {
+      throw new VoicebotError('SAMPLE_RATE_UNSUPPORTED', `Silero runs at 8000 or 16000 Hz`);
+    }
+    this.#model = model;
+    this.sampleRate = sampleRate;
+    this.frameSamples = SILERO_WINDOW_SAMPLES[sampleRate];
+    this.#context = SILERO_CONTEXT_SAMPLES[sampleRate];
+    this.#input = new Float32Array(this.#context + this.frameSamples);
+  }
+
+  async process(frame: Int16Array): Promise<number> {
+    if (this.#closed) throw new VoicebotError('AUDIO_INVALID', 'VAD detector is closed');
+    if (frame.length !== this.frameSamples) {
+      throw new VoicebotError(
+        'AUDIO_INVALID',
+        `Silero window must be ${this.frameSamples} samples, got ${frame.length}`,
+      );
+    }
+    if (this.#busy) {
+      throw new VoicebotError('AUDIO_INVALID', 'VAD windows must be processed one at a time');
+    }
+    this.#busy = true;
+    try {
+      // The model reads these buffers when the batch runs, so each window gets its own.
+      const input = new Float32Array(this.#input.length);
+      input.set(this.#input.subarray(this.frameSamples), 0);
+      for (let i = 0; i < frame.length; i++) input[this.#context + i] = frame[i]! / 32768;
+      this.#input = input;
+      const state = this.#state.slice();
+      const generation = this.#generation;
+      const probability = await this.#model.infer(this.sampleRate, input, state);
+      if (generation === this.#generation) this.#state = state;
+      return probability;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  reset(): void {
+    this.#generation += 1;
+    this.#input = new Float32Array(this.#input.length);
+    this.#state = new Float32Array(SILERO_STATE_FLOATS);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The per-call streaming VAD: takes inbound audio in whatever frame sizes the carrier sends, at
+ * the stream rate, resamples it to the detector's rate if needed, cuts it into the detector's
+ * windows and reports one decision per window. Quiet windows are settled by the energy gate
+ * without running the detector. Windows are decided strictly in order, one at a time.
+ */
+import { VoicebotError } from '../../errors.js';
+import { createEnergyGate } from './energy-gate.js';
+import type {
+  StreamSampleRate,
+  VadDecision,
+  VadKind,
+  VadStream,
+  VadStreamStats,
+  VoiceActivityDetector,
+} from './types.js';
+
+/** Default energy gate: far below telephone speech (-20..-35 dBFS), above a quiet line. */
+export const DEFAULT_ENERGY_GATE_DBFS = -50;
+
+export interface VadStreamOptions {
+  /** Probability at which speech starts; default 0.5. */
+  threshold?: number;
+  /** Probability below which speech ends; default `threshold - 0.15` (Silero's own rule). */
+  negThreshold?: number;
+  /**
+   * Windows whose RMS level is below this (dBFS) count as silence without running the detector;
+   * `null` turns the gate off. Default -50.
+   */
+  energyGateDbfs?: number | null;
+}
+
+/** The part of audio/resample.ts's stream resampler that the VAD uses. */
+export interface VadResampler {
+  push(pcm: Int16Array): Int16Array;
+  destroy(): void;
+}
+
+interface PendingWindow {
+  /** First sample, at the detector's rate, from the start of the stream. */
+  start: number;
+  samples: Int16Array;
+}
+
+export class DetectorVadStream implements VadStream {
+  readonly kind: VadKind;
+  readonly sampleRate: StreamSampleRate;
+  readonly windowMs: number;
+  readonly stats: VadStreamStats = { windows: 0, modelCalls: 0 };
+  readonly #detector: VoiceActivityDetector;
+  readonly #resampler: VadResampler | null;
+  readonly #isQuiet: (frame: Int16Array) => boolean;
+  readonly #threshold: number;
+  readonly #negThreshold: number;
+  // The window being filled, and how far the stream has got, both at the detector's rate.
+  #window: Int16Array;
+  #filled = 0;
+  #position = 0;
+  #speech = false;
+  #closed = false;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Takes ownership of `detector` and `resampler` (closed by `close()`). */
+  constructor(
+    kind: VadKind,
+    sampleRate: StreamSampleRate,
+    detector: VoiceActivityDetector,
+    resampler: VadResampler | null,
+    options: VadStreamOptions = {},
+  ) {
+    const threshold = options.threshold ?? 0.5;
+    const negThreshold = options.negThreshold ?? Math.max(threshold - 0.15, 0.01);
+    if (!(threshold > 0 && threshold <= 1 && negThreshold > 0 && negThreshold <= threshold)) {
+      throw new VoicebotError('CONFIG_INVALID', 'VAD needs 0 < negThreshold <= threshold <= 1');
+    }
+    if ((resampler === null) !== (detector.sampleRate === sampleRate)) {
+      throw new VoicebotError('SAMPLE_RATE_UNSUPPORTED', 'VAD resampler does not match its rates');
+    }
+    this.kind = kind;
+    this.sampleRate = sampleRate;
+    this.windowMs = (detector.frameSamples * 1000) / detector.sampleRate;
+    this.#detector = detector;
+    this.#resampler = resampler;
+    this.#isQuiet = createEnergyGate(
+      options.energyGateDbfs === undefined ? DEFAULT_ENERGY_GATE_DBFS : options.energyGateDbfs,
+    );
+    this.#threshold = threshold;
+    this.#negThreshold = negThreshold;
+    this.#window = new Int16Array(detector.frameSamples);
+  }
+
+  push(pcm: Int16Array): Promise<VadDecision[]> {
+    if (this.#closed) return Promise.reject(new VoicebotError('AUDIO_INVALID', 'VAD is closed'));
+    // Cutting into windows happens now, so the caller may reuse `pcm` once push returns.
+    const windows = this.#cut(this.#resampler === null ? pcm : this.#resampler.push(pcm));
+    const run = this.#tail.then(() => this.#decide(windows));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  reset(): void {
+    this.#position += this.#filled;
+    this.#filled = 0;
+    this.#speech = false;
+    if (!this.#closed) this.#detector.reset();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detector.close();
+    this.#resampler?.destroy();
+  }
+
+  #cut(pcm: Int16Array): PendingWindow[] {
+    const windows: PendingWindow[] = [];
+    const size = this.#window.length;
+    let offset = 0;
+    while (offset < pcm.length) {
+      const take = Math.min(size - this.#filled, pcm.length - offset);
+      this.#window.set(pcm.subarray(offset, offset + take), this.#filled);
+      this.#filled += take;
+      offset += take;
+      if (this.#filled === size) {
+        windows.push({ start: this.#position, samples: this.#window });
+        this.#window = new Int16Array(size);
+        this.#position += size;
+        this.#filled = 0;
+      }
+    }
+    return windows;
+  }
+
+  async #decide(windows: PendingWindow[]): Promise<VadDecision[]> {
+    const decisions: VadDecision[] = [];
+    const nativeRate = this.#detector.sampleRate;
+    for (const { start, samples } of windows) {
+      if (this.#closed) break;
+      const gated = this.#isQuiet(samples);
+      let probability = 0;
+      if (!gated) {
+        this.stats.modelCalls += 1;
+        probability = await this.#detector.process(samples);
+      }
+      this.stats.windows += 1;
+      this.#speech = this.#speech
+        ? probability >= this.#negThreshold
+        : probability >= this.#threshold;
+      decisions.push({
+        startSample: Math.round((start * this.sampleRate) / nativeRate),
+        startMs: (start * 1000) / nativeRate,
+        durationMs: this.windowMs,
+        probability,
+        speech: this.#speech,
+        gated,
+      });
+    }
+    return decisions;
+  }
+}
