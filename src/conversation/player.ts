@@ -1,0 +1,304 @@
+/**
+ * The outbound player: turns utterances into paced Exotel `media` frames followed by a `mark`,
+ * and keeps the playback timeline that tells how much of each utterance the caller has heard.
+ *
+ * Pacing: at the start of a burst up to `prebufferMs` goes out at once; after that the player
+ * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
+ * whole reply is never dumped in one go. Timeline positions are milliseconds of audio on this
+ * stream (`sentMs` counts everything sent; `playedMs(now)` estimates what has played).
+ */
+import {
+  createStreamResampler,
+  encodeBase64,
+  frameBytesFor,
+  type StreamResampler,
+} from '../audio/index.js';
+import type { Pacer, Pumpable } from './pacer.js';
+import { Utterance, type PlaybackResult, type UtteranceKind } from './utterance.js';
+
+export type { PlaybackResult, UtteranceKind };
+export { Utterance };
+
+/** What the player needs of the socket. */
+export interface AudioTransport {
+  /** Sends one text frame; never throws. */
+  send(text: string): void;
+  /** Bytes accepted by send() but not yet written to the network. */
+  readonly bufferedBytes: number;
+}
+
+export interface PlayerOptions {
+  streamSid: string;
+  sampleRate: number;
+  frameMs: number;
+  prebufferMs: number;
+  leadMs: number;
+  /** Stop sending while the socket holds more than this many unsent bytes. */
+  maxBufferedBytes: number;
+  /** Writers wait while more than this much audio is queued locally. */
+  maxQueuedMs?: number;
+  transport: AudioTransport;
+  pacer: Pacer;
+  encodeMedia: (streamSid: string, payloadBase64: string) => string;
+  encodeMark: (streamSid: string, name: string) => string;
+  encodeClear: (streamSid: string) => string;
+  now?: () => number;
+}
+
+type QueueItem =
+  { audio: Buffer; ms: number; utt: Utterance } | { audio: null; ms: 0; utt: Utterance };
+
+export interface PlayerStats {
+  framesSent: number;
+  bytesSent: number;
+  marksSent: number;
+  clears: number;
+  underruns: number;
+  underrunMs: number;
+}
+
+export class OutboundPlayer implements Pumpable {
+  readonly frameBytes: number;
+  readonly stats: PlayerStats = {
+    framesSent: 0,
+    bytesSent: 0,
+    marksSent: 0,
+    clears: 0,
+    underruns: 0,
+    underrunMs: 0,
+  };
+  private readonly queue: QueueItem[] = [];
+  private head = 0;
+  private queuedMs = 0;
+  /** Milliseconds of audio sent on this stream (timeline position of the next frame). */
+  private sentMs = 0;
+  /** When (now() clock) everything sent so far will have finished playing at Exotel. */
+  private bufferEndAt = 0;
+  private burstStart = 0;
+  /** Timeline position confirmed by the last echoed mark. */
+  private ackedMs = 0;
+  private readonly awaitingEcho = new Map<string, Utterance>();
+  private readonly live = new Set<Utterance>();
+  private readonly drainWaiters: Array<() => void> = [];
+  /** Idle resamplers by input rate. Creating one costs ~5 ms of CPU, so they are reused. */
+  private readonly resamplers = new Map<number, StreamResampler[]>();
+  private seq = 0;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly maxQueuedMs: number;
+
+  constructor(private readonly opts: PlayerOptions) {
+    this.frameBytes = frameBytesFor(opts.sampleRate, opts.frameMs);
+    this.now = opts.now ?? (() => performance.now());
+    this.maxQueuedMs = opts.maxQueuedMs ?? 20_000;
+  }
+
+  get sampleRate(): number {
+    return this.opts.sampleRate;
+  }
+
+  /**
+   * Opens an utterance whose PCM arrives at `inputRate`. The caller writes PCM, then `end()`s it
+   * (which queues the mark) or `cancel()`s it. Mark names are `<kind>-<n>`, unique per call.
+   */
+  async startUtterance(
+    kind: UtteranceKind,
+    inputRate: number,
+    capture = false,
+  ): Promise<Utterance> {
+    const utt = new Utterance(this, `${kind}-${++this.seq}`, kind, this.frameBytes, capture);
+    utt.attach(await this.acquireResampler(inputRate));
+    this.live.add(utt);
+    if (this.closed) utt.finish({ completed: false, heardMs: 0, cleared: false });
+    return utt;
+  }
+
+  /** Plays PCM that is already at the stream rate (e.g. from the greeting cache) as one utterance. */
+  async playPcm(kind: UtteranceKind, pcm: Buffer): Promise<Utterance> {
+    const utt = await this.startUtterance(kind, this.opts.sampleRate);
+    await utt.writeBytes(pcm);
+    utt.end();
+    return utt;
+  }
+
+  /** True while audio is queued here or still playing at Exotel. */
+  isSpeaking(now = this.now()): boolean {
+    return this.head < this.queue.length || this.bufferEndAt > now;
+  }
+
+  /** Best estimate of the timeline position the caller has heard up to. */
+  playedMs(now = this.now()): number {
+    const clock = this.sentMs - Math.max(0, this.bufferEndAt - now);
+    return Math.max(this.ackedMs, clock);
+  }
+
+  /** Drops everything queued locally and at Exotel; open utterances end as cleared. */
+  clear(): void {
+    if (this.closed) return;
+    const now = this.now();
+    const position = this.playedMs(now);
+    this.dropQueue();
+    for (const utt of [...this.live]) {
+      utt.finish({ completed: false, heardMs: utt.heardAt(position), cleared: true });
+    }
+    this.awaitingEcho.clear();
+    this.sentMs = position;
+    this.bufferEndAt = now;
+    this.stats.clears++;
+    this.opts.transport.send(this.opts.encodeClear(this.opts.streamSid));
+  }
+
+  /** Handles a mark echoed by Exotel: the audio before it has finished playing. */
+  onMarkEcho(name: string): boolean {
+    const utt = this.awaitingEcho.get(name);
+    if (!utt) return false;
+    for (const [n, u] of this.awaitingEcho) {
+      // Marks come back in order: an echo confirms every earlier mark too.
+      this.awaitingEcho.delete(n);
+      this.ackedMs = Math.max(this.ackedMs, u.endMs ?? this.ackedMs);
+      u.finish({ completed: true, heardMs: u.sentAudioMs, cleared: false });
+      if (n === name) break;
+    }
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const position = this.playedMs();
+    this.dropQueue();
+    for (const utt of [...this.live]) {
+      utt.finish({ completed: false, heardMs: utt.heardAt(position), cleared: false });
+    }
+    this.awaitingEcho.clear();
+    this.opts.pacer.unregister(this);
+    for (const pool of this.resamplers.values()) for (const r of pool) r.destroy();
+    this.resamplers.clear();
+  }
+
+  /** @internal Takes back a resampler lent to an utterance, reset for the next one. */
+  releaseResampler(r: StreamResampler): void {
+    if (this.closed) return r.destroy();
+    r.flush();
+    const pool = this.resamplers.get(r.fromRate) ?? [];
+    pool.push(r);
+    this.resamplers.set(r.fromRate, pool);
+  }
+
+  private async acquireResampler(inputRate: number): Promise<StreamResampler> {
+    return (
+      this.resamplers.get(inputRate)?.pop() ??
+      createStreamResampler(inputRate, this.opts.sampleRate)
+    );
+  }
+
+  /** @internal Called by Utterance with whole frames at the stream rate. */
+  enqueueFrames(utt: Utterance, frames: Buffer[]): void {
+    if (this.closed) return;
+    const bytesPerMs = (this.opts.sampleRate * 2) / 1000;
+    for (const audio of frames) {
+      const ms = audio.length / bytesPerMs;
+      this.queue.push({ audio, ms, utt });
+      this.queuedMs += ms;
+    }
+    this.pump(this.now());
+  }
+
+  /** @internal Queues the utterance's mark after its last frame. */
+  enqueueMark(utt: Utterance): void {
+    if (this.closed) return;
+    this.queue.push({ audio: null, ms: 0, utt });
+    this.pump(this.now());
+  }
+
+  /** @internal Drops an utterance's unsent frames (it was cancelled). */
+  cancelQueued(utt: Utterance): void {
+    const kept: QueueItem[] = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const item = this.queue[i]!;
+      if (item.utt === utt) this.queuedMs -= item.ms;
+      else kept.push(item);
+    }
+    this.queue.length = 0;
+    this.head = 0;
+    this.queue.push(...kept);
+    this.live.delete(utt);
+    this.wakeWriters();
+  }
+
+  /** @internal Resolves when the local queue has room for more audio. */
+  waitForRoom(): Promise<void> {
+    if (this.closed || this.queuedMs <= this.maxQueuedMs) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** @internal */
+  forget(utt: Utterance): void {
+    this.live.delete(utt);
+  }
+
+  pump(now: number): void {
+    if (this.closed) return;
+    const { transport, leadMs, prebufferMs, maxBufferedBytes, streamSid } = this.opts;
+    while (this.head < this.queue.length) {
+      const item = this.queue[this.head]!;
+      if (item.audio === null) {
+        this.head++;
+        item.utt.endMs = this.sentMs;
+        this.awaitingEcho.set(item.utt.markName, item.utt);
+        this.stats.marksSent++;
+        transport.send(this.opts.encodeMark(streamSid, item.utt.markName));
+        continue;
+      }
+      if (this.bufferEndAt <= now) {
+        // Exotel has played everything: a new burst starts. A gap inside an utterance is an underrun.
+        if (item.utt.startMs !== undefined && this.bufferEndAt > 0) {
+          this.stats.underruns++;
+          this.stats.underrunMs += now - this.bufferEndAt;
+        }
+        this.bufferEndAt = now;
+        this.burstStart = now;
+      }
+      const target = Math.max(leadMs, prebufferMs - (now - this.burstStart));
+      if (this.bufferEndAt - now >= target) break;
+      if (transport.bufferedBytes > maxBufferedBytes) break;
+      this.head++;
+      this.queuedMs -= item.ms;
+      if (item.utt.startMs === undefined) {
+        item.utt.startMs = this.sentMs;
+        item.utt.firstFrameAt = now;
+      }
+      item.utt.sentAudioMs += item.ms;
+      this.sentMs += item.ms;
+      this.bufferEndAt += item.ms;
+      this.stats.framesSent++;
+      this.stats.bytesSent += item.audio.length;
+      transport.send(this.opts.encodeMedia(streamSid, encodeBase64(item.audio)));
+    }
+    if (this.head >= this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.opts.pacer.unregister(this);
+    } else {
+      if (this.head > 512) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.opts.pacer.register(this);
+    }
+    this.wakeWriters();
+  }
+
+  private wakeWriters(): void {
+    if (this.queuedMs > this.maxQueuedMs && !this.closed) return;
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private dropQueue(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.queuedMs = 0;
+    this.opts.pacer.unregister(this);
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+}

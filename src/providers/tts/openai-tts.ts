@@ -1,0 +1,71 @@
+/**
+ * OpenAI text to speech (`/v1/audio/speech`) in `pcm` format: raw 24 kHz s16le mono, so no
+ * decoder is needed and the first bytes are playable the moment they arrive.
+ */
+import type OpenAI from 'openai';
+import { guardStream } from '../stream-guard.js';
+import { toProviderError } from '../openai-client.js';
+import type { TtsProvider, TtsRequest } from './types.js';
+
+export const OPENAI_PCM_RATE = 24_000;
+
+export interface OpenAITtsOptions {
+  model: string;
+  /** Time allowed until the first audio byte. */
+  timeoutMs: number;
+  /** Longest gap allowed between audio chunks. */
+  stallMs: number;
+}
+
+export class OpenAITts implements TtsProvider {
+  readonly sampleRate = OPENAI_PCM_RATE;
+  readonly model: string;
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly opts: OpenAITtsOptions,
+  ) {
+    this.model = opts.model;
+  }
+
+  async *synthesize(req: TtsRequest): AsyncGenerator<Buffer> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(req.signal.reason);
+    if (req.signal.aborted) onAbort();
+    else req.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const source = this.request(req, controller.signal);
+      const guarded = guardStream(source, controller, {
+        firstChunkMs: this.opts.timeoutMs,
+        idleMs: this.opts.stallMs,
+        stage: 'tts',
+      });
+      let carry: Buffer | undefined;
+      for await (const chunk of guarded) {
+        let buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+        carry = undefined;
+        if (buf.length % 2 === 1) {
+          carry = buf.subarray(buf.length - 1);
+          buf = buf.subarray(0, buf.length - 1);
+        }
+        if (buf.length > 0) yield buf;
+      }
+    } catch (err) {
+      throw toProviderError(err, 'tts');
+    } finally {
+      req.signal.removeEventListener('abort', onAbort);
+      controller.abort();
+    }
+  }
+
+  private async *request(req: TtsRequest, signal: AbortSignal): AsyncGenerator<Buffer> {
+    const response = await this.client.audio.speech.create(
+      { model: this.model, voice: req.voice, input: req.text, response_format: 'pcm' },
+      { signal, timeout: this.opts.timeoutMs > 0 ? this.opts.timeoutMs : undefined },
+    );
+    if (!response.body) return;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  }
+}

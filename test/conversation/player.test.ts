@@ -1,0 +1,215 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pacer } from '../../src/conversation/pacer.js';
+import { OutboundPlayer } from '../../src/conversation/player.js';
+import { encode, encodeMediaFromBase64 } from '../../src/telephony/exotel-codec.js';
+
+interface Sent {
+  event: string;
+  stream_sid: string;
+  media?: { payload: string };
+  mark?: { name: string };
+}
+
+/** A player on a hand-driven clock with a transport that records what it sends. */
+function setup(opts: { sampleRate?: number; maxQueuedMs?: number } = {}) {
+  let now = 1000;
+  const sent: Sent[] = [];
+  const transport = { bufferedBytes: 0, send: (t: string) => sent.push(JSON.parse(t) as Sent) };
+  // The pacer's own timer never fires in these tests: we pump by hand.
+  const pacer = new Pacer(1_000_000);
+  const player = new OutboundPlayer({
+    streamSid: 'MZ1',
+    sampleRate: opts.sampleRate ?? 16000,
+    frameMs: 20,
+    prebufferMs: 200,
+    leadMs: 120,
+    maxBufferedBytes: 64 * 1024,
+    maxQueuedMs: opts.maxQueuedMs,
+    transport,
+    pacer,
+    encodeMedia: encodeMediaFromBase64,
+    encodeMark: (streamSid, name) => encode({ event: 'mark', streamSid, name }),
+    encodeClear: (streamSid) => encode({ event: 'clear', streamSid }),
+    now: () => now,
+  });
+  const media = () => sent.filter((s) => s.event === 'media');
+  const sentMs = () =>
+    media().reduce((a, m) => a + Buffer.from(m.media!.payload, 'base64').length, 0) /
+    ((player.sampleRate * 2) / 1000);
+  return {
+    player,
+    pacer,
+    sent,
+    transport,
+    media,
+    sentMs,
+    advance: (ms: number) => {
+      now += ms;
+      player.pump(now);
+    },
+    pacers: [pacer],
+  };
+}
+
+/** `ms` of a constant non-zero sample at `rate`, as s16le bytes. */
+function audio(ms: number, rate: number, value = 1000): Buffer {
+  const pcm = new Int16Array((rate * ms) / 1000).fill(value);
+  return Buffer.from(pcm.buffer);
+}
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function make(opts?: Parameters<typeof setup>[0]) {
+  const s = setup(opts);
+  cleanups.push(() => {
+    s.player.close();
+    s.pacer.close();
+  });
+  return s;
+}
+
+describe('OutboundPlayer', () => {
+  it('sends 640-byte frames at 16 kHz, pads the last one to a multiple of 320, then the mark', async () => {
+    const { player, sent, media, advance } = make();
+    const utt = await player.startUtterance('greeting_done', 16000);
+    await utt.writeBytes(audio(110, 16000)); // 3520 bytes: 5 frames of 640 + 320 left over
+    utt.end();
+    advance(1000);
+    const sizes = media().map((m) => Buffer.from(m.media!.payload, 'base64').length);
+    expect(sizes).toEqual([640, 640, 640, 640, 640, 320]);
+    expect(sent.at(-1)).toEqual({
+      event: 'mark',
+      stream_sid: 'MZ1',
+      mark: { name: 'greeting_done-1' },
+    });
+    expect(media().every((m) => m.stream_sid === 'MZ1')).toBe(true);
+  });
+
+  it.each([
+    [8000, 320],
+    [24000, 960],
+  ])('uses %i Hz frames of %i bytes', async (rate, bytes) => {
+    const { player, media, advance } = make({ sampleRate: rate });
+    const utt = await player.startUtterance('response_done', rate);
+    await utt.writeBytes(audio(100, rate));
+    utt.end();
+    advance(1000);
+    expect(media().map((m) => Buffer.from(m.media!.payload, 'base64').length)).toEqual(
+      Array(5).fill(bytes),
+    );
+  });
+
+  it('sends the first 200 ms at once, then keeps a 120 ms lead over real time', async () => {
+    const { player, sentMs, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(2000, 16000));
+    expect(sentMs()).toBe(200);
+    advance(100);
+    expect(sentMs()).toBe(220); // 100 ms played + 120 ms lead
+    for (let t = 0; t < 900; t += 20) advance(20);
+    expect(sentMs()).toBeGreaterThanOrEqual(1000 + 100);
+    expect(sentMs()).toBeLessThanOrEqual(1000 + 140);
+    expect(player.isSpeaking()).toBe(true);
+  });
+
+  it('resamples 24 kHz TTS audio to the stream rate', async () => {
+    const { player, sentMs, advance } = make({ sampleRate: 8000 });
+    const utt = await player.startUtterance('response_done', 24000);
+    await utt.writeBytes(audio(1000, 24000));
+    utt.end();
+    for (let t = 0; t < 2000; t += 20) advance(20);
+    expect(Math.abs(sentMs() - 1000)).toBeLessThanOrEqual(20);
+  });
+
+  it('stops sending while the socket holds too much unsent data', async () => {
+    const { player, transport, sentMs, advance } = make();
+    transport.bufferedBytes = 1_000_000;
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(500, 16000));
+    advance(100);
+    expect(sentMs()).toBe(0);
+    transport.bufferedBytes = 0;
+    advance(20);
+    expect(sentMs()).toBeGreaterThan(0);
+  });
+
+  it('makes writers wait while too much audio is queued locally', async () => {
+    const { player, advance } = make({ maxQueuedMs: 500 });
+    const utt = await player.startUtterance('response_done', 16000);
+    let resolved = false;
+    const w = utt.writeBytes(audio(3000, 16000)).then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(resolved).toBe(false);
+    for (let t = 0; t < 3000 && !resolved; t += 20) {
+      advance(20);
+      await Promise.resolve();
+    }
+    await w;
+    expect(resolved).toBe(true);
+  });
+
+  it('reports the utterance as completely heard when Exotel echoes its mark', async () => {
+    const { player, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(300, 16000));
+    utt.end();
+    for (let t = 0; t < 400; t += 20) advance(20);
+    expect(player.onMarkEcho(utt.markName)).toBe(true);
+    await expect(utt.played).resolves.toEqual({ completed: true, heardMs: 300, cleared: false });
+    expect(player.onMarkEcho('nope')).toBe(false);
+  });
+
+  it('clear() drops queued audio, sends clear, and reports how much was heard', async () => {
+    const { player, sent, sentMs, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(2000, 16000));
+    for (let t = 0; t < 500; t += 20) advance(20);
+    player.clear();
+    expect(sent.at(-1)).toEqual({ event: 'clear', stream_sid: 'MZ1' });
+    const result = await utt.played;
+    expect(result.cleared).toBe(true);
+    expect(result.completed).toBe(false);
+    expect(result.heardMs).toBeGreaterThanOrEqual(480);
+    expect(result.heardMs).toBeLessThanOrEqual(520);
+    const before = sentMs();
+    advance(1000);
+    expect(sentMs()).toBe(before);
+    expect(player.isSpeaking()).toBe(false);
+  });
+
+  it('gives each mark a name unique within the call', async () => {
+    const { player, sent, advance } = make();
+    for (let i = 0; i < 3; i++) {
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(40, 16000));
+      utt.end();
+    }
+    advance(1000);
+    const names = sent.filter((s) => s.event === 'mark').map((s) => s.mark!.name);
+    expect(new Set(names).size).toBe(3);
+  });
+
+  it('counts an underrun when audio for a started utterance arrives after playback ran dry', async () => {
+    const { player, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(100, 16000));
+    advance(300);
+    await utt.writeBytes(audio(100, 16000));
+    expect(player.stats.underruns).toBe(1);
+    expect(player.stats.underrunMs).toBeCloseTo(200, 0);
+  });
+
+  it('a cancelled utterance sends no more audio and no mark', async () => {
+    const { player, sent, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(1000, 16000));
+    utt.cancel();
+    const count = sent.length;
+    advance(2000);
+    expect(sent.length).toBe(count);
+    expect(sent.some((s) => s.event === 'mark')).toBe(false);
+  });
+});

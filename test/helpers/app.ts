@@ -1,0 +1,62 @@
+/** Builds a real server on 127.0.0.1:0 against a fake OpenAI, with logs captured for assertions. */
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { createLogger } from '../../src/log.js';
+import { buildApp, type VoicebotApp } from '../../src/server/app.js';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  code?: string;
+  [k: string]: unknown;
+}
+
+export interface TestServer {
+  voicebot: VoicebotApp;
+  config: Config;
+  /** ws://127.0.0.1:PORT */
+  wsBase: string;
+  httpBase: string;
+  logs: LogLine[];
+  close(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string>): Promise<TestServer> {
+  const config = loadConfig({ OPENAI_API_KEY: 'test-key', LOG_LEVEL: 'info', PORT: '0', ...env });
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+      }
+      cb();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const voicebot = await buildApp({ config, logger });
+  await voicebot.app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = voicebot.app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  return {
+    voicebot,
+    config,
+    wsBase: `ws://127.0.0.1:${addr.port}`,
+    httpBase: `http://127.0.0.1:${addr.port}`,
+    logs,
+    close: () => voicebot.app.close(),
+  };
+}
+
+/** Polls until `pred` holds (generous limit: these machines are shared and noisy). */
+export async function eventually<T>(
+  fn: () => T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (performance.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
