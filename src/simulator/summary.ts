@@ -58,6 +58,6 @@ export function formatSummary(s: CallSummary): string {
   ];
   if (s.invalidFrames.length > 0)
     lines.push(`invalid frames:          ${s.invalidFrames.join('; ')}`);
-  if (s.closeCode !== null) lines.push(`closed by server:        ${s.closeCode} ${s.closeReason}`);
+  if (s.closeCode !== null) lines.push(`closed:                  ${s.closeCode} ${s.closeReason}`);
   return lines.join('\n');
 }

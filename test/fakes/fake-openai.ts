@@ -29,6 +29,8 @@ export interface FakeOpenAIOptions {
   specPath?: string;
   /** Print each violation with console.warn as it happens. Default true. */
   logViolations?: boolean;
+  /** Port on 127.0.0.1; default 0 (a free port). */
+  port?: number;
 }
 
 const ROUTES: Record<string, Endpoint> = {
@@ -78,7 +80,7 @@ export class FakeOpenAI {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     const fake = new FakeOpenAI(server, validator, options.logViolations ?? true);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
