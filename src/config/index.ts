@@ -35,6 +35,27 @@ export interface Config {
     readonly maxBufferedBytes: number;
   };
   readonly shutdownGraceMs: number;
+  readonly llm: {
+    readonly model: string;
+    /** Time allowed until the first token. */
+    readonly timeoutMs: number;
+    readonly stallMs: number;
+    readonly maxTokens: number;
+    readonly maxHistoryTurns: number;
+  };
+  readonly stt: { readonly model: string; readonly timeoutMs: number };
+  readonly turn: {
+    readonly vad: 'silero' | 'webrtc';
+    readonly endpointingMs: number;
+    readonly preemptMs: number;
+    readonly minSpeechMs: number;
+    readonly preRollMs: number;
+    readonly maxUtteranceMs: number;
+    readonly bargeInMs: number;
+  };
+  readonly maxDocumentChars: number;
+  readonly dtmfTimeoutMs: number;
+  readonly fallbackText: string;
 }
 
 /** Validates an environment and returns a frozen Config; throws CONFIG_INVALID naming each bad variable. */
@@ -71,6 +92,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    llm: {
+      model: e.OPENAI_MODEL,
+      timeoutMs: e.LLM_TIMEOUT_MS,
+      stallMs: e.LLM_STALL_MS,
+      maxTokens: e.LLM_MAX_TOKENS,
+      maxHistoryTurns: e.MAX_HISTORY_TURNS,
+    },
+    stt: { model: e.STT_MODEL, timeoutMs: e.STT_TIMEOUT_MS },
+    turn: {
+      vad: e.VAD,
+      endpointingMs: e.ENDPOINTING_MS,
+      preemptMs: e.PREEMPT_MS,
+      minSpeechMs: e.MIN_SPEECH_MS,
+      preRollMs: e.PRE_ROLL_MS,
+      maxUtteranceMs: e.MAX_UTTERANCE_MS,
+      bargeInMs: e.BARGE_IN_MS,
+    },
+    maxDocumentChars: e.MAX_DOCUMENT_CHARS,
+    dtmfTimeoutMs: e.DTMF_TIMEOUT_MS,
+    fallbackText: e.FALLBACK_TEXT,
   });
 }
 

@@ -56,6 +56,27 @@ export const configSchema = z.object({
   WS_PING_INTERVAL_MS: ms(15_000),
   WS_MAX_BUFFERED_BYTES: positiveInt(512 * 1024),
   SHUTDOWN_GRACE_MS: ms(10_000),
+
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  STT_MODEL: z.string().min(1).default('whisper-1'),
+  VAD: z.enum(['silero', 'webrtc']).default('silero'),
+  ENDPOINTING_MS: ms(500),
+  PREEMPT_MS: ms(200),
+  MIN_SPEECH_MS: ms(100),
+  PRE_ROLL_MS: ms(300),
+  MAX_UTTERANCE_MS: positiveInt(15_000),
+  BARGE_IN_MS: ms(200),
+  STT_TIMEOUT_MS: positiveInt(8_000),
+  LLM_TIMEOUT_MS: positiveInt(8_000),
+  LLM_STALL_MS: positiveInt(5_000),
+  LLM_MAX_TOKENS: positiveInt(300),
+  MAX_DOCUMENT_CHARS: positiveInt(6_000),
+  MAX_HISTORY_TURNS: positiveInt(20),
+  DTMF_TIMEOUT_MS: positiveInt(1_500),
+  FALLBACK_TEXT: z
+    .string()
+    .min(1)
+    .default("Sorry, I didn't catch that. Could you please say it again?"),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

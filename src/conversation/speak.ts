@@ -4,6 +4,7 @@
  * A failure before any audio was received is retried once; after that it is not (the caller
  * would hear a repeat).
  */
+import { bytesFromPcm, createStreamResampler, pcmFromBytes } from '../audio/index.js';
 import { VoicebotError, isRetryable } from '../errors.js';
 import type { TtsProvider } from '../providers/tts/types.js';
 import type { OutboundPlayer, Utterance, UtteranceKind } from './player.js';
@@ -63,5 +64,32 @@ export async function speak(opts: SpeakOptions): Promise<SpeakResult> {
       if (received || signal.aborted || attemptsLeft <= 0 || !isRetryable(err)) throw err;
       attemptsLeft--;
     }
+  }
+}
+
+export interface PrepareOptions {
+  player: OutboundPlayer;
+  tts: TtsProvider;
+  cache: TtsCache;
+  text: string;
+  voice: string;
+  signal: AbortSignal;
+}
+
+/** Synthesizes `text` into the cache at the call's rate without playing it (no-op when cached). */
+export async function prepareCachedSpeech(opts: PrepareOptions): Promise<void> {
+  const { player, tts, cache, text, voice, signal } = opts;
+  const key = ttsCacheKey(text, voice, tts.model, player.sampleRate);
+  if (cache.has(key)) return;
+  const resampler = await createStreamResampler(tts.sampleRate, player.sampleRate);
+  try {
+    const parts: Buffer[] = [];
+    for await (const chunk of tts.synthesize({ text, voice, signal })) {
+      parts.push(Buffer.from(bytesFromPcm(resampler.push(pcmFromBytes(chunk)))));
+    }
+    parts.push(Buffer.from(bytesFromPcm(resampler.flush())));
+    if (!signal.aborted) cache.set(key, Buffer.concat(parts));
+  } finally {
+    resampler.destroy();
   }
 }

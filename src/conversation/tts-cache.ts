@@ -33,6 +33,11 @@ export class TtsCache {
     return hit;
   }
 
+  /** Presence check that does not count as a hit or a miss. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   set(key: string, pcm: Buffer): void {
     if (pcm.length > this.maxBytes) return;
     const old = this.entries.get(key);

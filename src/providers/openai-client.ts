@@ -14,7 +14,8 @@ import OpenAI, {
 import { VoicebotError } from '../errors.js';
 
 export function createOpenAIClient(opts: { apiKey: string; baseUrl?: string | undefined }): OpenAI {
-  return new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0 });
+  // The SDK's own logger would print raw response data (transcripts) on a malformed stream.
+  return new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logLevel: 'off' });
 }
 
 /** Maps anything an SDK call can throw to a VoicebotError with a stable code. */
@@ -52,5 +53,11 @@ export function toProviderError(err: unknown, stage: string): VoicebotError {
   }
   if (err instanceof Error && err.name === 'AbortError')
     return new VoicebotError('PROVIDER_ABORTED', msg('aborted'), { cause: err });
+  // A truncated JSON body or SSE event: the SDK's JSON.parse throws a plain SyntaxError.
+  if (err instanceof SyntaxError)
+    return new VoicebotError('PROVIDER_BAD_RESPONSE', msg('malformed response'), {
+      retryable: true,
+      cause: err,
+    });
   return new VoicebotError('PROVIDER_BAD_RESPONSE', msg('unexpected failure'), { cause: err });
 }

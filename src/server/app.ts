@@ -12,6 +12,13 @@ import { TtsCache } from '../conversation/tts-cache.js';
 import { createOpenAIClient } from '../providers/openai-client.js';
 import { OpenAITts } from '../providers/tts/openai-tts.js';
 import type { TtsProvider } from '../providers/tts/types.js';
+import { OpenAISttProvider } from '../providers/stt/openai-stt.js';
+import type { SttProvider } from '../providers/stt/types.js';
+import { OpenAILlmProvider } from '../providers/llm/openai-llm.js';
+import type { LlmProvider } from '../providers/llm/types.js';
+import { loadSileroModel } from '../audio/vad/index.js';
+import type { CallSession } from '../telephony/call-session.js';
+import type { TurnRecord } from '../conversation/turn-record.js';
 import { CallRegistry } from '../telephony/call-registry.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
@@ -21,6 +28,9 @@ export interface AppDeps {
   logger: Logger;
   /** Injected in tests; built from config otherwise. */
   tts?: TtsProvider;
+  stt?: SttProvider;
+  llm?: LlmProvider;
+  onTurn?: (call: CallSession, turn: TurnRecord) => void;
 }
 
 export interface VoicebotApp {
@@ -51,6 +61,19 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
       timeoutMs: config.tts.timeoutMs,
       stallMs: config.tts.stallMs,
     });
+  const stt =
+    deps.stt ??
+    new OpenAISttProvider(openai, { model: config.stt.model, timeoutMs: config.stt.timeoutMs });
+  const llm =
+    deps.llm ??
+    new OpenAILlmProvider(openai, {
+      model: config.llm.model,
+      firstTokenTimeoutMs: config.llm.timeoutMs,
+      stallMs: config.llm.stallMs,
+      maxTokens: config.llm.maxTokens,
+    });
+  // Load the VAD model before taking calls, so the first call does not pay for it.
+  if (config.turn.vad === 'silero') await loadSileroModel();
   let draining = false;
 
   app.setErrorHandler((err, request, reply) => {
@@ -79,7 +102,17 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
       : { status: 'ready', calls: registry.size },
   );
   registerVoicebotInit(app, config.publicUrl);
-  registerWasEndpoint(app, { config, logger, tts, ttsCache, pacer, registry });
+  registerWasEndpoint(app, {
+    config,
+    logger,
+    tts,
+    stt,
+    llm,
+    ttsCache,
+    pacer,
+    registry,
+    onTurn: deps.onTurn,
+  });
 
   app.addHook('onClose', () => pacer.close());
 

@@ -12,6 +12,10 @@ import type { Pacer } from '../conversation/pacer.js';
 import { speak } from '../conversation/speak.js';
 import type { TtsCache } from '../conversation/tts-cache.js';
 import type { TtsProvider } from '../providers/tts/types.js';
+import type { SttProvider } from '../providers/stt/types.js';
+import type { LlmProvider } from '../providers/llm/types.js';
+import { Conversation } from '../conversation/conversation.js';
+import type { TurnRecord } from '../conversation/turn-record.js';
 import {
   decode,
   encode,
@@ -25,8 +29,12 @@ export interface CallDeps {
   config: Config;
   logger: Logger;
   tts: TtsProvider;
+  stt: SttProvider;
+  llm: LlmProvider;
   ttsCache: TtsCache;
   pacer: Pacer;
+  /** Called with every finished turn of every call. */
+  onTurn?: (call: CallSession, turn: TurnRecord) => void;
 }
 
 /** What the session needs of its WebSocket. */
@@ -55,6 +63,7 @@ export class CallSession {
   sampleRate: SampleRate | undefined;
   stopReason: string | undefined;
   player: OutboundPlayer | undefined;
+  conversation: Conversation | undefined;
   readonly counters = { frames: 0, mediaFrames: 0, mediaBytes: 0, dtmf: 0, marks: 0, badFrames: 0 };
   readonly frameErrors = new Map<string, number>();
   /** The call's root signal: aborted when the call ends. Every task of the call hangs off it. */
@@ -112,7 +121,7 @@ export class CallSession {
     this.state = 'closed';
     this.root.abort();
     this.player?.close();
-    await Promise.allSettled([...this.tasks]);
+    await Promise.allSettled([...this.tasks, this.conversation?.close()]);
     this.log.info(
       {
         durationMs: Date.now() - this.connectedAt,
@@ -145,17 +154,20 @@ export class CallSession {
         this.log.info({ reason: event.reason }, 'call stopped');
         this.root.abort();
         this.player?.close();
+        this.track(this.conversation?.close() ?? Promise.resolve());
         return;
       default:
         break;
     }
-    if (this.state !== 'started' || !this.player) {
+    if (this.state === 'stopped') return;
+    if (this.state !== 'started' || !this.player || !this.conversation) {
       return this.frameError('FRAME_ORDER', `${event.event} before start`);
     }
     switch (event.event) {
       case 'media':
         this.counters.mediaFrames++;
         this.counters.mediaBytes += event.payload.length;
+        this.conversation.onAudio(event.payload);
         return;
       case 'mark':
         this.counters.marks++;
@@ -165,9 +177,10 @@ export class CallSession {
       case 'dtmf':
         this.counters.dtmf++;
         this.log.debug({ pii: { digit: event.digit } }, 'dtmf');
+        this.conversation.onDtmf(event.digit);
         return;
       case 'clear':
-        this.player.clear();
+        this.conversation.onClear();
         return;
     }
   }
@@ -212,7 +225,21 @@ export class CallSession {
       encodeMark: (streamSid, name) => encode({ event: 'mark', streamSid, name }),
       encodeClear: (streamSid) => encode({ event: 'clear', streamSid }),
     });
-    this.track(this.greet());
+    const conversation = new Conversation({
+      config,
+      log: this.log,
+      player: this.player,
+      tts: this.deps.tts,
+      stt: this.deps.stt,
+      llm: this.deps.llm,
+      ttsCache: this.deps.ttsCache,
+      sampleRate: rate.rate,
+      params: this.customParameters,
+      signal: this.signal,
+      onTurn: (turn) => this.deps.onTurn?.(this, turn),
+    });
+    this.conversation = conversation;
+    this.track(this.greet().finally(() => conversation.prepare()));
   }
 
   private async greet(): Promise<void> {

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp, type VoicebotApp } from '../../src/server/app.js';
+import type { TurnRecord } from '../../src/conversation/turn-record.js';
 
 export interface LogLine {
   level: number;
@@ -18,6 +19,8 @@ export interface TestServer {
   wsBase: string;
   httpBase: string;
   logs: LogLine[];
+  /** Every finished turn of every call, in order. */
+  turns: TurnRecord[];
   close(): Promise<void>;
 }
 
@@ -33,7 +36,8 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const voicebot = await buildApp({ config, logger });
+  const turns: TurnRecord[] = [];
+  const voicebot = await buildApp({ config, logger, onTurn: (_call, turn) => turns.push(turn) });
   await voicebot.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = voicebot.app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
@@ -43,6 +47,7 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
     wsBase: `ws://127.0.0.1:${addr.port}`,
     httpBase: `http://127.0.0.1:${addr.port}`,
     logs,
+    turns,
     close: () => voicebot.app.close(),
   };
 }

@@ -1,0 +1,139 @@
+/**
+ * OpenAI chat completions, streamed: content deltas are yielded the moment they arrive so the
+ * first sentence can go to TTS while the model is still writing the rest.
+ *
+ * The response is read eagerly into a queue, whatever the consumer is doing: the stall guard
+ * then measures gaps in the network stream, not the time the consumer spends speaking a
+ * sentence, and the SDK's stream is never left paused (asking a paused SDK stream for more
+ * after an abort hangs forever when its body had already ended).
+ */
+import type OpenAI from 'openai';
+import { VoicebotError } from '../../errors.js';
+import { toProviderError } from '../openai-client.js';
+import { guardStream } from '../stream-guard.js';
+import type { LlmProvider, LlmRequest } from './types.js';
+
+export interface OpenAILlmOptions {
+  model: string;
+  /** Time allowed from the request until the first non-empty content delta. */
+  firstTokenTimeoutMs: number;
+  /** Longest gap allowed between two content deltas arriving. */
+  stallMs: number;
+  /** Sent as `max_completion_tokens` (the spec marks `max_tokens` deprecated). */
+  maxTokens?: number;
+  /** 0 to 2. */
+  temperature?: number;
+}
+
+export class OpenAILlmProvider implements LlmProvider {
+  readonly model: string;
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly opts: OpenAILlmOptions,
+  ) {
+    this.model = opts.model;
+  }
+
+  async *stream(req: LlmRequest): AsyncGenerator<string> {
+    const controller = new AbortController();
+    const onAbort = () =>
+      controller.abort(
+        new VoicebotError('PROVIDER_ABORTED', 'llm: aborted', { cause: req.signal.reason }),
+      );
+    if (req.signal.aborted) onAbort();
+    else req.signal.addEventListener('abort', onAbort, { once: true });
+    const prefetch = new Prefetch(
+      guardStream(this.request(req, controller.signal), controller, {
+        firstChunkMs: this.opts.firstTokenTimeoutMs,
+        idleMs: this.opts.stallMs,
+        stage: 'llm',
+      }),
+    );
+    try {
+      for (;;) {
+        const delta = await prefetch.next();
+        // The SDK's stream ends quietly, without an error, when its request is aborted.
+        if (controller.signal.aborted) throw controller.signal.reason;
+        if (delta === undefined) return;
+        yield delta;
+      }
+    } catch (err) {
+      if (controller.signal.aborted && controller.signal.reason instanceof VoicebotError)
+        throw controller.signal.reason;
+      throw toProviderError(err, 'llm');
+    } finally {
+      req.signal.removeEventListener('abort', onAbort);
+      // Closes the HTTP request when the consumer breaks out early.
+      controller.abort();
+      await prefetch.ended;
+    }
+  }
+
+  private async *request(req: LlmRequest, signal: AbortSignal): AsyncGenerator<string> {
+    const { firstTokenTimeoutMs, maxTokens, temperature } = this.opts;
+    const stream = await this.client.chat.completions.create(
+      {
+        model: this.model,
+        messages: req.messages,
+        stream: true,
+        ...(maxTokens !== undefined ? { max_completion_tokens: maxTokens } : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+      },
+      { signal, timeout: firstTokenTimeoutMs > 0 ? firstTokenTimeoutMs : undefined },
+    );
+    for await (const chunk of stream) {
+      const content = chunk.choices[0]?.delta.content;
+      if (content) yield content;
+      // Never ask the SDK for more once aborted: see the module comment.
+      if (signal.aborted) return;
+    }
+  }
+}
+
+/**
+ * Reads `source` to its end as fast as it yields, queueing items until they are taken. Items
+ * already queued are delivered before the source's error.
+ */
+class Prefetch<T> {
+  /** Settles (never rejects) once the source has ended or failed. */
+  readonly ended: Promise<void>;
+  private readonly queue: T[] = [];
+  private done = false;
+  private failure: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(source: AsyncIterable<T>) {
+    this.ended = this.run(source);
+  }
+
+  /** The next item, or undefined at the end; throws what the source threw. */
+  async next(): Promise<T | undefined> {
+    while (this.queue.length === 0 && !this.done) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (this.queue.length > 0) return this.queue.shift();
+    if (this.failure) throw this.failure.error;
+    return undefined;
+  }
+
+  private async run(source: AsyncIterable<T>): Promise<void> {
+    try {
+      for await (const item of source) {
+        this.queue.push(item);
+        this.notify();
+      }
+    } catch (error) {
+      this.failure = { error };
+    } finally {
+      this.done = true;
+      this.notify();
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
