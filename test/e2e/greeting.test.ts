@@ -99,7 +99,9 @@ describe('greeting', () => {
     const call = await dial({ params: { greeting_text: 'Hello Asha', voice_id: 'alloy' } });
     call.start();
     await call.waitForMark((n) => n.startsWith('greeting_done'));
-    const greeting = speechRequests().find((r) => (r.body as { input?: string }).input === 'Hello Asha');
+    const greeting = speechRequests().find(
+      (r) => (r.body as { input?: string }).input === 'Hello Asha',
+    );
     expect(greeting?.body).toMatchObject({ voice: 'alloy', response_format: 'pcm' });
   });
 
