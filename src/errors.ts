@@ -6,6 +6,8 @@
 export type ErrorCode =
   // Configuration
   | 'CONFIG_INVALID'
+  // Agent profiles (see agents/loader.ts)
+  | 'AGENT_INVALID'
   // HTTP surface
   | 'INIT_PARAMS_INVALID'
   // Exotel frames (see telephony/exotel-codec.ts)
@@ -28,7 +30,11 @@ export type ErrorCode =
   | 'PROVIDER_CONNECTION'
   | 'PROVIDER_ABORTED'
   // Audio
-  | 'AUDIO_INVALID';
+  | 'AUDIO_INVALID'
+  // Store (see store/)
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_QUEUE_FULL'
+  | 'STORE_INVALID_URL';
 
 export class VoicebotError extends Error {
   readonly code: ErrorCode;

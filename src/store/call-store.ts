@@ -1,0 +1,155 @@
+/**
+ * The call-record store the server uses. Writes are queued and return at once (the call's audio
+ * never waits on the database, and an outage loses nothing: see write-queue.ts); reads and
+ * per-call context go straight to the database.
+ */
+import type { TurnRecord } from '../conversation/turn-record.js';
+import type { Logger } from '../log.js';
+import { putContext, getContext } from './contexts.js';
+import type { Db } from './database.js';
+import { isUnavailableError, toStoreError } from './db-errors.js';
+import { getCall, listCalls, type CallDetail, type CallRow, type ListCallsQuery } from './reads.js';
+import type { HangupBy } from './schema.js';
+import { applyOp, type WriteOp } from './write-ops.js';
+import { WriteQueue } from './write-queue.js';
+
+export interface CallStore {
+  // Writes: queued; return at once; never throw. Idempotent, so a retried batch is harmless.
+  callConnected(c: {
+    id: string;
+    callSid?: string;
+    callLogId?: string;
+    from?: string;
+    to?: string;
+    at: number;
+  }): void;
+  callStarted(
+    id: string,
+    s: {
+      callSid?: string;
+      streamSid: string;
+      accountSid?: string;
+      from?: string;
+      to?: string;
+      customParameters: Record<string, string>;
+      sampleRate: number;
+      agent?: string;
+      at: number;
+    },
+  ): void;
+  callStopped(id: string, s: { reason?: string; at: number }): void;
+  callEnded(
+    id: string,
+    e: {
+      at: number;
+      durationMs: number;
+      status: 'completed' | 'failed';
+      hangupBy: HangupBy;
+      turnCount: number;
+      bargeInCount: number;
+      errorCount: number;
+    },
+  ): void;
+  turnRecorded(callId: string, turn: TurnRecord): void;
+  eventRecorded(
+    callId: string,
+    e: { at: number; kind: string; code?: string; detail?: string },
+  ): void;
+  summaryUpdated(
+    callId: string,
+    s: { summary?: string; status: 'pending' | 'done' | 'failed' },
+  ): void;
+
+  // Reads: direct; throw STORE_UNAVAILABLE when the database is down.
+  listCalls(q: ListCallsQuery): Promise<{ calls: CallRow[]; nextCursor?: string }>;
+  /** The call with that session id or Exotel CallSid, with its turns and events. */
+  getCall(callSidOrId: string): Promise<CallDetail | undefined>;
+
+  // Per-call context: direct, with a couple of quick retries.
+  putContext(id: string, params: Record<string, string>, expiresAtMs: number): Promise<void>;
+  /** Undefined when missing or expired at `nowMs`. */
+  getContext(id: string, nowMs: number): Promise<Record<string, string> | undefined>;
+
+  /** Writes waiting in memory. */
+  readonly pending: number;
+  /** True once every queued write is written; false if `timeoutMs` passes first. */
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Flushes (default 5 s), logs any writes left unwritten, then closes the database. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export interface CallStoreOptions {
+  logger: Logger;
+  /** Writes held in memory before new ones are dropped; default 50 000 (tens of MB at most). */
+  maxPending?: number;
+  /** First retry delay after the database fails; default 100 ms, doubling up to `retryMaxMs`. */
+  retryMinMs?: number;
+  /** Longest retry delay; default 5 000 ms. */
+  retryMaxMs?: number;
+}
+
+const BATCH_SIZE = 50;
+
+export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
+  const logger = opts.logger.child({ component: 'store', engine: db.engine });
+  const queue = new WriteQueue<WriteOp>({
+    apply: (batch) =>
+      db.kysely.transaction().execute(async (trx) => {
+        for (const op of batch) await applyOp(trx, op);
+      }),
+    // A failure while the database still answers `select 1` is the write's fault.
+    isUnavailable: async (err) => isUnavailableError(err) || !(await db.ping()),
+    describe: (op) => op.kind,
+    logger,
+    maxPending: opts.maxPending ?? 50_000,
+    retryMinMs: opts.retryMinMs ?? 100,
+    retryMaxMs: opts.retryMaxMs ?? 5_000,
+    batchSize: BATCH_SIZE,
+  });
+  const push = (op: WriteOp): void => {
+    queue.push(op); // false = dropped, already logged by the queue
+  };
+  const read = async <R>(what: string, run: () => Promise<R>): Promise<R> => {
+    try {
+      return await run();
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  };
+  let closing: Promise<void> | undefined;
+
+  let eventSeq = 0;
+  return {
+    callConnected: (c) => push({ kind: 'callConnected', ...c }),
+    callStarted: (id, s) => push({ kind: 'callStarted', id, ...s }),
+    callStopped: (id, s) => push({ kind: 'callStopped', id, ...s }),
+    callEnded: (id, e) => push({ kind: 'callEnded', id, ...e }),
+    turnRecorded: (id, turn) => push({ kind: 'turn', id, at: Date.now(), turn }),
+    eventRecorded: (id, e) =>
+      push({
+        kind: 'event',
+        id,
+        at: e.at,
+        seq: ++eventSeq,
+        event: e.kind,
+        code: e.code,
+        detail: e.detail,
+      }),
+    summaryUpdated: (id, s) => push({ kind: 'summary', id, at: Date.now(), ...s }),
+    listCalls: (q) => read('listCalls', () => listCalls(db.kysely, q)),
+    getCall: (key) => read('getCall', () => getCall(db.kysely, key)),
+    putContext: (id, params, expiresAtMs) => putContext(db.kysely, id, params, expiresAtMs),
+    getContext: (id, nowMs) => getContext(db.kysely, id, nowMs),
+    get pending() {
+      return queue.pending;
+    },
+    flush: (timeoutMs) => queue.flush(timeoutMs),
+    close(timeoutMs = 5_000) {
+      closing ??= (async () => {
+        await queue.close(timeoutMs);
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * The call-record store: one Kysely query layer over SQLite (default) or PostgreSQL
+ * (DATABASE_URL), with a write queue that holds writes while the database is down.
+ */
+export {
+  openDatabase,
+  parseDatabaseUrl,
+  type Db,
+  type Engine,
+  type OpenDatabaseOptions,
+} from './database.js';
+export { createCallStore, type CallStore, type CallStoreOptions } from './call-store.js';
+export type { CallDetail, CallEventRow, CallRow, ListCallsQuery, TurnRow } from './reads.js';
+export type { StoredTimings } from './turn-rows.js';
+export type { CallStatus, HangupBy, SummaryStatus, TurnRole } from './schema.js';
+export { isUnavailableError } from './db-errors.js';

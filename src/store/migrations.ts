@@ -1,0 +1,112 @@
+/**
+ * Schema migrations, kept in code (not files on disk) so the built package carries them. They run
+ * at open on both engines through Kysely's `Migrator`, which records what ran in
+ * `kysely_migration` and takes a lock on PostgreSQL, so two servers starting at once are safe.
+ * Never edit a migration that has shipped: add the next one.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { VoicebotError } from '../errors.js';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('calls')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('call_sid', 'text')
+      .addColumn('stream_sid', 'text')
+      .addColumn('account_sid', 'text')
+      .addColumn('call_log_id', 'text')
+      .addColumn('from_number', 'text')
+      .addColumn('to_number', 'text')
+      .addColumn('agent', 'text')
+      .addColumn('custom_parameters', 'text')
+      .addColumn('sample_rate', 'integer')
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('live'))
+      .addColumn('stop_reason', 'text')
+      .addColumn('hangup_by', 'text')
+      .addColumn('connected_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('started_at_ms', 'bigint')
+      .addColumn('stopped_at_ms', 'bigint')
+      .addColumn('ended_at_ms', 'bigint')
+      .addColumn('duration_ms', 'bigint')
+      .addColumn('turn_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('barge_in_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('error_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('summary', 'text')
+      .addColumn('summary_status', 'text', (c) => c.notNull().defaultTo('none'))
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addCheckConstraint('calls_status_check', sql`status in ('live', 'completed', 'failed')`)
+      .execute();
+    // (connected_at_ms, id) is the call list's keyset order.
+    await db.schema
+      .createIndex('calls_connected_idx')
+      .on('calls')
+      .columns(['connected_at_ms', 'id'])
+      .execute();
+    for (const column of ['call_sid', 'from_number', 'to_number', 'status']) {
+      await db.schema.createIndex(`calls_${column}_idx`).on('calls').column(column).execute();
+    }
+
+    await db.schema
+      .createTable('turns')
+      .addColumn('call_id', 'text', (c) => c.notNull().references('calls.id').onDelete('cascade'))
+      .addColumn('idx', 'integer', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('heard_text', 'text')
+      .addColumn('interrupted', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('fallback', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('preemptive_stt', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('errors', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('timings', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('at_ms', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('turns_pk', ['call_id', 'idx', 'role'])
+      .addCheckConstraint('turns_role_check', sql`role in ('user', 'bot')`)
+      .execute();
+
+    await db.schema
+      .createTable('call_events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('call_id', 'text', (c) => c.notNull().references('calls.id').onDelete('cascade'))
+      .addColumn('at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('code', 'text')
+      .addColumn('detail', 'text')
+      .execute();
+    await db.schema
+      .createIndex('call_events_call_idx')
+      .on('call_events')
+      .columns(['call_id', 'at_ms'])
+      .execute();
+
+    await db.schema
+      .createTable('call_contexts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('params', 'text', (c) => c.notNull())
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('call_contexts_expires_idx')
+      .on('call_contexts')
+      .column('expires_at_ms')
+      .execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001_initial': initial };
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+
+/** Brings the schema up to date; a no-op when it already is. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new VoicebotError('STORE_UNAVAILABLE', `database migration ${failed} failed`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The tables as Kysely sees them. Column types are chosen to mean the same thing on SQLite and
+ * PostgreSQL: times are epoch milliseconds (bigint), JSON is text, booleans are integer 0/1.
+ * The DDL that creates them lives in `migrations.ts`; keep the two in step.
+ */
+import type { Generated } from 'kysely';
+
+export type CallStatus = 'live' | 'completed' | 'failed';
+export type HangupBy = 'caller' | 'bot' | 'unknown';
+export type SummaryStatus = 'none' | 'pending' | 'done' | 'failed';
+export type TurnRole = 'user' | 'bot';
+
+export interface CallsTable {
+  /** Our session id. */
+  id: string;
+  call_sid: string | null;
+  stream_sid: string | null;
+  account_sid: string | null;
+  call_log_id: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  agent: string | null;
+  /** JSON object of string → string. */
+  custom_parameters: string | null;
+  sample_rate: number | null;
+  status: Generated<CallStatus>;
+  stop_reason: string | null;
+  hangup_by: HangupBy | null;
+  /** First moment we knew of the call; never null, so it orders the call list. */
+  connected_at_ms: number;
+  started_at_ms: number | null;
+  stopped_at_ms: number | null;
+  ended_at_ms: number | null;
+  duration_ms: number | null;
+  turn_count: Generated<number>;
+  barge_in_count: Generated<number>;
+  error_count: Generated<number>;
+  summary: string | null;
+  summary_status: Generated<SummaryStatus>;
+  updated_at_ms: number;
+}
+
+export interface TurnsTable {
+  call_id: string;
+  idx: number;
+  role: TurnRole;
+  source: string;
+  text: string;
+  /** Bot rows only: what the caller heard of `text`. */
+  heard_text: string | null;
+  interrupted: number;
+  fallback: number;
+  preemptive_stt: number;
+  /** JSON array of error codes. */
+  errors: string;
+  /** JSON `StoredTimings` (see turn-rows.ts). */
+  timings: string;
+  at_ms: number;
+}
+
+export interface CallEventsTable {
+  /** Derived from the event's content, so a retried write cannot duplicate it. */
+  id: string;
+  call_id: string;
+  at_ms: number;
+  kind: string;
+  code: string | null;
+  detail: string | null;
+}
+
+export interface CallContextsTable {
+  id: string;
+  /** JSON object of string → string. */
+  params: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+}
+
+export interface Database {
+  calls: CallsTable;
+  turns: TurnsTable;
+  call_events: CallEventsTable;
+  call_contexts: CallContextsTable;
+}
