@@ -56,6 +56,17 @@ export interface Config {
   readonly maxDocumentChars: number;
   readonly dtmfTimeoutMs: number;
   readonly fallbackText: string;
+  readonly store: {
+    /** Unset: SQLite under `dataDir`. */
+    readonly databaseUrl: string | undefined;
+    readonly dataDir: string;
+    /** How long per-call context from /voicebot/init is kept. */
+    readonly contextTtlMs: number;
+  };
+  /** Unset: the admin API answers 503. */
+  readonly adminApiKey: string | undefined;
+  readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
+  readonly agents: { readonly dir: string; readonly defaultAgent: string | undefined };
 }
 
 /** Validates an environment and returns a frozen Config; throws CONFIG_INVALID naming each bad variable. */
@@ -112,6 +123,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxDocumentChars: e.MAX_DOCUMENT_CHARS,
     dtmfTimeoutMs: e.DTMF_TIMEOUT_MS,
     fallbackText: e.FALLBACK_TEXT,
+    store: { databaseUrl: e.DATABASE_URL, dataDir: e.DATA_DIR, contextTtlMs: e.CONTEXT_TTL_MS },
+    adminApiKey: e.ADMIN_API_KEY,
+    webhook: { url: e.CALL_WEBHOOK_URL, secret: e.CALL_WEBHOOK_SECRET },
+    agents: { dir: e.AGENTS_DIR, defaultAgent: e.DEFAULT_AGENT },
   });
 }
 

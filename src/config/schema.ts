@@ -77,6 +77,36 @@ export const configSchema = z.object({
     .string()
     .min(1)
     .default("Sorry, I didn't catch that. Could you please say it again?"),
+
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((s) => (s === '' ? undefined : s))
+    .refine(
+      (s) => s === undefined || /^(postgres|postgresql|sqlite|file):/.test(s),
+      'DATABASE_URL must be postgres://..., postgresql://..., sqlite:///path or file:path (unset: SQLite under DATA_DIR)',
+    ),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ADMIN_API_KEY: z
+    .string()
+    .optional()
+    .transform((s) => (s === '' ? undefined : s))
+    .refine(
+      (s) => s === undefined || s.length >= 16,
+      'ADMIN_API_KEY must be at least 16 characters',
+    ),
+  CALL_WEBHOOK_URL: optionalUrl,
+  CALL_WEBHOOK_SECRET: z
+    .string()
+    .optional()
+    .transform((s) => (s === '' ? undefined : s)),
+  AGENTS_DIR: z.string().min(1).default('./agents'),
+  DEFAULT_AGENT: z
+    .string()
+    .optional()
+    .transform((s) => (s === '' ? undefined : s)),
+  CONTEXT_TTL_MS: positiveInt(2 * 60 * 60 * 1000),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -28,7 +28,7 @@ import { Reply } from './reply.js';
 import { prepareCachedSpeech, speak } from './speak.js';
 import { isMeaningfulTranscript } from './transcript-filter.js';
 import type { TtsCache } from './tts-cache.js';
-import { TurnDetector, type TurnEvent } from './turn-detector.js';
+import { TurnDetector, type TurnDetectorOptions, type TurnEvent } from './turn-detector.js';
 import {
   stageDurations,
   type TurnRecord,
@@ -50,6 +50,10 @@ export interface ConversationDeps {
   params: Record<string, string>;
   /** The call's root signal. */
   signal: AbortSignal;
+  /** Per-call turn settings (agent profile) over the configured ones. */
+  turn?: Partial<TurnDetectorOptions>;
+  /** Per-call fallback line over the configured one. */
+  fallbackText?: string | undefined;
   /** Called with every finished turn. */
   onTurn?: (turn: TurnRecord) => void;
 }
@@ -86,6 +90,7 @@ export class Conversation {
     merges: 0,
   };
   readonly voice: string;
+  readonly fallbackText: string;
   private readonly systemPrompt: string;
   private readonly transcriber: Transcriber;
   private detector: TurnDetector | undefined;
@@ -103,6 +108,7 @@ export class Conversation {
   constructor(private readonly deps: ConversationDeps) {
     const { config, params } = deps;
     this.voice = params.voice_id ?? config.tts.voice;
+    this.fallbackText = deps.fallbackText ?? config.fallbackText;
     this.systemPrompt = buildSystemPrompt(params, { maxDocumentChars: config.maxDocumentChars });
     this.transcriber = new Transcriber(deps.stt, {
       sampleRate: deps.sampleRate,
@@ -114,7 +120,7 @@ export class Conversation {
     this.ready = createVad(config.turn.vad, deps.sampleRate).then(
       (vad) => {
         if (this.closed) return vad.close();
-        this.detector = new TurnDetector(vad, deps.sampleRate, config.turn);
+        this.detector = new TurnDetector(vad, deps.sampleRate, { ...config.turn, ...deps.turn });
       },
       (err: unknown) =>
         deps.log.error(
@@ -132,7 +138,7 @@ export class Conversation {
   prepare(): Promise<void> {
     const task = prepareCachedSpeech({
       ...this.ttsTarget(),
-      text: this.deps.config.fallbackText,
+      text: this.fallbackText,
       signal: this.deps.signal,
     }).catch((err: unknown) => {
       if (!this.deps.signal.aborted)
@@ -140,6 +146,10 @@ export class Conversation {
     });
     this.track(task);
     return task;
+  }
+
+  get tts(): TtsProvider {
+    return this.deps.tts;
   }
 
   /** Caller audio from one `media` frame (s16le at the stream rate). */
@@ -380,7 +390,7 @@ export class Conversation {
 
   private async fallback(turn: ActiveTurn): Promise<void> {
     const r = turn.record;
-    const text = this.deps.config.fallbackText;
+    const text = this.fallbackText;
     r.fallback = true;
     this.stats.fallbacks++;
     this.deps.log.warn({ codes: r.errors }, 'turn failed: saying the fallback line');

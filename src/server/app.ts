@@ -1,35 +1,35 @@
 /**
  * The application factory: builds the Fastify app with every route and resource, but never
- * listens, so tests drive it with `inject()` or their own `listen({ port: 0 })`.
+ * listens, so tests drive it with `inject()` or their own `listen({ port: 0 })`. Resources (the
+ * database, post-call work, the pacer) close with the app.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
+import { loadAgentProfiles, type AgentRegistry } from '../agents/index.js';
+import { loadSileroModel } from '../audio/vad/index.js';
 import type { Config } from '../config/index.js';
-import type { Logger } from '../log.js';
 import { Pacer } from '../conversation/pacer.js';
 import { TtsCache } from '../conversation/tts-cache.js';
-import { createOpenAIClient } from '../providers/openai-client.js';
-import { OpenAITts } from '../providers/tts/openai-tts.js';
-import type { TtsProvider } from '../providers/tts/types.js';
-import { OpenAISttProvider } from '../providers/stt/openai-stt.js';
-import type { SttProvider } from '../providers/stt/types.js';
-import { OpenAILlmProvider } from '../providers/llm/openai-llm.js';
-import type { LlmProvider } from '../providers/llm/types.js';
-import { loadSileroModel } from '../audio/vad/index.js';
-import type { CallSession } from '../telephony/call-session.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
+import type { Logger } from '../log.js';
+import { PostCallWorker } from '../postcall/post-call.js';
+import { createOpenAIClient } from '../providers/openai-client.js';
+import { ProviderSet, type Providers } from '../providers/provider-set.js';
+import { createCallStore, openDatabase, type CallStore } from '../store/index.js';
 import { CallRegistry } from '../telephony/call-registry.js';
+import type { CallSession } from '../telephony/call-session.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
+import { registerAdminApi } from './admin-api.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   /** Injected in tests; built from config otherwise. */
-  tts?: TtsProvider;
-  stt?: SttProvider;
-  llm?: LlmProvider;
+  providers?: Partial<Providers>;
+  store?: CallStore;
+  agents?: AgentRegistry;
   onTurn?: (call: CallSession, turn: TurnRecord) => void;
 }
 
@@ -38,12 +38,26 @@ export interface VoicebotApp {
   registry: CallRegistry;
   ttsCache: TtsCache;
   pacer: Pacer;
+  store: CallStore;
+  postCall: PostCallWorker;
   /** Stops taking calls, waits up to the grace period for live ones, then closes. */
   shutdown(): Promise<void>;
 }
 
 export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   const { config, logger } = deps;
+  // Profiles and the database fail start-up with a message naming the file, field or variable.
+  const agents =
+    deps.agents ??
+    (await loadAgentProfiles(config.agents.dir, { defaultAgent: config.agents.defaultAgent }));
+  const store =
+    deps.store ??
+    createCallStore(
+      await openDatabase(config.store.databaseUrl, { dataDir: config.store.dataDir }),
+      {
+        logger,
+      },
+    );
   const loggerInstance: FastifyBaseLogger = logger;
   const app: FastifyInstance = Fastify({
     loggerInstance,
@@ -53,25 +67,13 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   const registry = new CallRegistry();
   const ttsCache = new TtsCache(config.tts.cacheMaxBytes);
   const pacer = new Pacer(config.playback.tickMs);
-  const openai = createOpenAIClient(config.openai);
-  const tts =
-    deps.tts ??
-    new OpenAITts(openai, {
-      model: config.tts.model,
-      timeoutMs: config.tts.timeoutMs,
-      stallMs: config.tts.stallMs,
-    });
-  const stt =
-    deps.stt ??
-    new OpenAISttProvider(openai, { model: config.stt.model, timeoutMs: config.stt.timeoutMs });
-  const llm =
-    deps.llm ??
-    new OpenAILlmProvider(openai, {
-      model: config.llm.model,
-      firstTokenTimeoutMs: config.llm.timeoutMs,
-      stallMs: config.llm.stallMs,
-      maxTokens: config.llm.maxTokens,
-    });
+  const providers = new ProviderSet(createOpenAIClient(config.openai), config, deps.providers);
+  const postCall = new PostCallWorker({
+    store,
+    llm: providers.defaults.llm,
+    logger,
+    webhook: config.webhook,
+  });
   // Load the VAD model before taking calls, so the first call does not pay for it.
   if (config.turn.vad === 'silero') await loadSileroModel();
   let draining = false;
@@ -91,36 +93,48 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   });
 
   await app.register(formbody);
-  await app.register(websocket, {
-    options: { maxPayload: config.ws.maxPayloadBytes },
-  });
+  await app.register(websocket, { options: { maxPayload: config.ws.maxPayloadBytes } });
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', (_req, reply) =>
     draining
       ? reply.code(503).send({ status: 'draining', calls: registry.size })
-      : { status: 'ready', calls: registry.size },
+      : { status: 'ready', calls: registry.size, pendingWrites: store.pending },
   );
-  registerVoicebotInit(app, config.publicUrl);
+  registerVoicebotInit(app, {
+    publicUrl: config.publicUrl,
+    store,
+    contextTtlMs: config.store.contextTtlMs,
+  });
+  registerAdminApi(app, store, config.adminApiKey);
   registerWasEndpoint(app, {
     config,
     logger,
-    tts,
-    stt,
-    llm,
+    providers,
     ttsCache,
     pacer,
+    store,
+    agents,
+    postCall,
     registry,
     onTurn: deps.onTurn,
   });
 
-  app.addHook('onClose', () => pacer.close());
+  app.addHook('onClose', async () => {
+    // Sockets are closed by now; let each call finish recording itself before the store closes.
+    await registry.waitIdle(5_000);
+    pacer.close();
+    await postCall.close(5_000);
+    if (!deps.store) await store.close(5_000);
+  });
 
   return {
     app,
     registry,
     ttsCache,
     pacer,
+    store,
+    postCall,
     async shutdown() {
       draining = true;
       const idle = await registry.waitIdle(config.shutdownGraceMs);

@@ -1,8 +1,14 @@
 /**
  * Exotel's dynamic URL (`GET`/`POST /voicebot/init`): answers the wss URL the Voicebot applet
- * should stream to, carrying the call's identity and up to three extra custom parameters.
+ * should stream to. Extra parameters (customer name, agent, language...) are stored server side
+ * under a short id with an expiry, so the URL carries only `sample-rate`, `call_sid` and
+ * `ctx=<id>` and stays within Exotel's limits however much context there is. When the database
+ * is down, parameters that fit Exotel's limits go inline instead.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCode } from '../errors.js';
+import type { CallStore } from '../store/index.js';
 import { WAS_PATH } from '../telephony/was-endpoint.js';
 
 /** Exotel's own limits on a Voicebot URL's custom parameters. */
@@ -92,15 +98,78 @@ export function streamBase(publicUrl: string | undefined, request: FastifyReques
   return `${scheme}://${host}`;
 }
 
-export function registerVoicebotInit(app: FastifyInstance, publicUrl: string | undefined): void {
-  const handler = (request: FastifyRequest) => {
+/** Bounds on what one call's context may hold. */
+export const MAX_CONTEXT_PARAMS = 64;
+export const MAX_CONTEXT_CHARS = 32 * 1024;
+const CTX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** A 12-character random id (about 71 bits). */
+export function newContextId(): string {
+  const bytes = randomBytes(12);
+  let id = '';
+  for (const b of bytes) id += CTX_ALPHABET[b % CTX_ALPHABET.length];
+  return id;
+}
+
+export interface InitOptions {
+  publicUrl: string | undefined;
+  store: CallStore;
+  contextTtlMs: number;
+}
+
+export function registerVoicebotInit(app: FastifyInstance, opts: InitOptions): void {
+  const handler = async (request: FastifyRequest) => {
     const params = { ...flatten(request.query), ...flatten(request.body) };
-    const url = buildStreamUrl(streamBase(publicUrl, request), params);
-    request.log.info({ customParams: Object.keys(params).length }, 'voicebot init');
+    const base = streamBase(opts.publicUrl, request);
+    const callSid = params.CallSid ?? params.call_sid;
+    const context = contextParams(params);
+    let url: string;
+    if (Object.keys(context).length === 0) {
+      url = buildStreamUrl(base, callSid ? { CallSid: callSid } : {});
+    } else {
+      const id = newContextId();
+      try {
+        await opts.store.putContext(id, context, Date.now() + opts.contextTtlMs);
+        const q = new URLSearchParams({ 'sample-rate': String(STREAM_SAMPLE_RATE) });
+        if (callSid) q.set('call_sid', callSid);
+        q.set('ctx', id);
+        url = `${base}${WAS_PATH}?${q.toString()}`;
+      } catch (err) {
+        // The database is down: inline what fits Exotel's limits, refuse what does not.
+        request.log.warn(
+          { code: errorCode(err) },
+          'call context not stored; passing parameters inline',
+        );
+        url = buildStreamUrl(base, params);
+      }
+    }
+    request.log.info({ contextParams: Object.keys(context).length }, 'voicebot init');
     return { url, websocket_url: url } satisfies InitResult;
   };
   app.get('/voicebot/init', handler);
   app.post('/voicebot/init', handler);
+}
+
+/** Everything worth keeping for the call: the caller's numbers and every non-Exotel parameter. */
+function contextParams(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const from = params.CallFrom ?? params.From ?? params.from;
+  const to = params.CallTo ?? params.To ?? params.to;
+  if (from) out.from = from;
+  if (to) out.to = to;
+  let chars = 0;
+  for (const [k, v] of Object.entries(params)) {
+    if (EXOTEL_FLOW_PARAMS.has(k.toLowerCase()) || k === 'call_sid' || k === 'from' || k === 'to')
+      continue;
+    out[k] = v;
+    chars += k.length + v.length;
+  }
+  if (Object.keys(out).length > MAX_CONTEXT_PARAMS || chars > MAX_CONTEXT_CHARS) {
+    throw new InitParamsError(
+      `call context is limited to ${MAX_CONTEXT_PARAMS} parameters and ${MAX_CONTEXT_CHARS} characters`,
+    );
+  }
+  return out;
 }
 
 function flatten(input: unknown): Record<string, string> {

@@ -1,38 +1,37 @@
 /**
- * One live Exotel stream: owns the call's root AbortController, its logger, its player and every
- * background task it starts. Frames come in through `handleText`/`handleBinary`; anything
- * malformed is logged with a code and dropped, and the call goes on.
+ * One live Exotel stream: owns the call's root AbortController, its logger, its player, its
+ * conversation and every background task it starts, and reports the call's life to the store.
+ * Frames come in through `handleText`/`handleBinary`; anything malformed is logged with a code
+ * and dropped, and the call goes on.
  */
 import { randomUUID } from 'node:crypto';
+import type { AgentRegistry } from '../agents/index.js';
 import type { Config } from '../config/index.js';
-import { errorCode } from '../errors.js';
-import type { Logger } from '../log.js';
-import { OutboundPlayer } from '../conversation/player.js';
+import { Conversation } from '../conversation/conversation.js';
 import type { Pacer } from '../conversation/pacer.js';
+import type { OutboundPlayer } from '../conversation/player.js';
 import { speak } from '../conversation/speak.js';
 import type { TtsCache } from '../conversation/tts-cache.js';
-import type { TtsProvider } from '../providers/tts/types.js';
-import type { SttProvider } from '../providers/stt/types.js';
-import type { LlmProvider } from '../providers/llm/types.js';
-import { Conversation } from '../conversation/conversation.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
-import {
-  decode,
-  encode,
-  encodeMediaFromBase64,
-  type InboundEvent,
-  type StartEvent,
-} from './exotel-codec.js';
+import { errorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PostCallWorker } from '../postcall/post-call.js';
+import type { ProviderSet } from '../providers/provider-set.js';
+import type { CallStore } from '../store/index.js';
+import { createCallPlayer } from './call-player.js';
+import { prepareCall, type CallPlan } from './call-setup.js';
+import { decode, type InboundEvent, type StartEvent } from './exotel-codec.js';
 import { resolveSampleRate, type SampleRate, type StreamQuery } from './exotel-url.js';
 
 export interface CallDeps {
   config: Config;
   logger: Logger;
-  tts: TtsProvider;
-  stt: SttProvider;
-  llm: LlmProvider;
+  providers: ProviderSet;
   ttsCache: TtsCache;
   pacer: Pacer;
+  store: CallStore;
+  agents: AgentRegistry;
+  postCall: PostCallWorker;
   /** Called with every finished turn of every call. */
   onTurn?: (call: CallSession, turn: TurnRecord) => void;
 }
@@ -46,8 +45,10 @@ export interface CallSocket {
 
 export const CLOSE_POLICY_VIOLATION = 1008;
 const MAX_LOGS_PER_CODE = 5;
+/** Frames held while the call is being set up (context lookup); about 10 s of audio. */
+const MAX_HELD_EVENTS = 500;
 
-export type CallState = 'connected' | 'started' | 'stopped' | 'closed';
+export type CallState = 'connected' | 'starting' | 'started' | 'stopped' | 'closed';
 
 export class CallSession {
   readonly id = randomUUID();
@@ -60,6 +61,7 @@ export class CallSession {
   from: string | undefined;
   to: string | undefined;
   customParameters: Record<string, string> = {};
+  plan: CallPlan | undefined;
   sampleRate: SampleRate | undefined;
   stopReason: string | undefined;
   player: OutboundPlayer | undefined;
@@ -69,6 +71,8 @@ export class CallSession {
   /** The call's root signal: aborted when the call ends. Every task of the call hangs off it. */
   private readonly root = new AbortController();
   private readonly tasks = new Set<Promise<unknown>>();
+  private readonly held: InboundEvent[] = [];
+  private closedByBot = false;
 
   constructor(
     private readonly deps: CallDeps,
@@ -92,6 +96,14 @@ export class CallSession {
 
   /** Validates what the URL says before any frame arrives; false when the call was refused. */
   open(): boolean {
+    this.deps.store.callConnected({
+      id: this.id,
+      callSid: this.callSid,
+      callLogId: this.callLogId,
+      from: this.from,
+      to: this.to,
+      at: this.connectedAt,
+    });
     if (this.query.sampleRate !== undefined) {
       const rate = resolveSampleRate(this.query.sampleRate, undefined);
       if (!rate.ok) {
@@ -115,28 +127,46 @@ export class CallSession {
     this.frameError('FRAME_BINARY', 'binary frames are not part of the protocol');
   }
 
-  /** Ends the call: aborts every task, stops the player, waits for tasks to settle. */
+  /** Ends the call: aborts every task, stops the player, records the call, hands off post-call work. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    const wasStarted = this.conversation !== undefined;
     this.state = 'closed';
     this.root.abort();
     this.player?.close();
     await Promise.allSettled([...this.tasks, this.conversation?.close()]);
+    const endedAt = Date.now();
+    const stats = this.conversation?.stats;
+    const errorCount =
+      (this.conversation?.turns.reduce((n, t) => n + t.errors.length, 0) ?? 0) +
+      this.counters.badFrames;
+    this.deps.store.callEnded(this.id, {
+      at: endedAt,
+      durationMs: endedAt - this.connectedAt,
+      status: wasStarted ? 'completed' : 'failed',
+      hangupBy: this.closedByBot ? 'bot' : this.stopReason === 'callended' ? 'caller' : 'unknown',
+      turnCount: stats?.turns ?? 0,
+      bargeInCount: stats?.bargeIns ?? 0,
+      errorCount,
+    });
     this.log.info(
       {
-        durationMs: Date.now() - this.connectedAt,
+        durationMs: endedAt - this.connectedAt,
         stopReason: this.stopReason,
         ...this.counters,
+        conversation: stats,
         player: this.player?.stats,
       },
       'call closed',
     );
+    if (wasStarted && this.conversation) this.submitPostCall(this.conversation, endedAt);
   }
 
   /** Runs a background task owned by this call: awaited on close, errors logged with a code. */
   track(task: Promise<unknown>): void {
     const t = task.catch((err: unknown) => {
-      if (!this.signal.aborted) this.log.error({ code: errorCode(err), err }, 'call task failed');
+      if (!this.signal.aborted)
+        this.log.error({ code: errorCode(err), err: String(err) }, 'call task failed');
     });
     this.tasks.add(t);
     void t.finally(() => this.tasks.delete(t));
@@ -152,6 +182,7 @@ export class CallSession {
         this.stopReason = event.reason;
         this.state = 'stopped';
         this.log.info({ reason: event.reason }, 'call stopped');
+        this.deps.store.callStopped(this.id, { reason: event.reason, at: Date.now() });
         this.root.abort();
         this.player?.close();
         this.track(this.conversation?.close() ?? Promise.resolve());
@@ -159,28 +190,39 @@ export class CallSession {
       default:
         break;
     }
-    if (this.state === 'stopped') return;
-    if (this.state !== 'started' || !this.player || !this.conversation) {
+    if (this.state === 'stopped' || this.state === 'closed') return;
+    if (this.state === 'starting') {
+      if (this.held.length < MAX_HELD_EVENTS) this.held.push(event);
+      else this.frameError('FRAME_ORDER', `${event.event} dropped while the call is being set up`);
+      return;
+    }
+    const conversation = this.conversation;
+    const player = this.player;
+    if (this.state !== 'started' || !player || !conversation) {
       return this.frameError('FRAME_ORDER', `${event.event} before start`);
     }
     switch (event.event) {
       case 'media':
         this.counters.mediaFrames++;
         this.counters.mediaBytes += event.payload.length;
-        this.conversation.onAudio(event.payload);
+        conversation.onAudio(event.payload);
         return;
       case 'mark':
         this.counters.marks++;
-        if (!this.player.onMarkEcho(event.name))
-          this.log.debug({ mark: event.name }, 'unknown mark');
+        if (!player.onMarkEcho(event.name)) this.log.debug({ mark: event.name }, 'unknown mark');
         return;
       case 'dtmf':
         this.counters.dtmf++;
         this.log.debug({ pii: { digit: event.digit } }, 'dtmf');
-        this.conversation.onDtmf(event.digit);
+        this.deps.store.eventRecorded(this.id, {
+          at: Date.now(),
+          kind: 'dtmf',
+          detail: event.digit,
+        });
+        conversation.onDtmf(event.digit);
         return;
       case 'clear':
-        this.conversation.onClear();
+        conversation.onClear();
         return;
     }
   }
@@ -189,71 +231,84 @@ export class CallSession {
     if (this.state !== 'connected') return this.frameError('FRAME_ORDER', 'second start');
     const rate = resolveSampleRate(this.query.sampleRate, event.mediaFormat?.sampleRate);
     if (!rate.ok) return this.refuse(rate.error.code, rate.error.message);
-    this.state = 'started';
+    this.state = 'starting';
     this.sampleRate = rate.rate;
     this.streamSid = event.streamSid;
-    this.callSid = event.callSid ?? this.callSid;
+    this.callSid = event.callSid || this.callSid;
     this.accountSid = event.accountSid;
-    this.from = event.from ?? this.from;
-    this.to = event.to ?? this.to;
-    this.customParameters = { ...this.customParameters, ...event.customParameters };
+    this.from = event.from || this.from;
+    this.to = event.to || this.to;
     this.log = this.log.child({ callSid: this.callSid, streamSid: this.streamSid });
+    this.track(this.begin(event, rate.rate));
+  }
+
+  /** Sets the call up (context, agent), then starts the conversation and replays held frames. */
+  private async begin(event: StartEvent, rate: SampleRate): Promise<void> {
+    const { config, store } = this.deps;
+    const plan = await prepareCall(
+      { store, agents: this.deps.agents, defaultAgent: config.agents.defaultAgent, log: this.log },
+      this.query.custom,
+      event.customParameters,
+    );
+    if (this.state !== 'starting') return;
+    this.plan = plan;
+    this.customParameters = plan.params;
+    this.from ||= plan.from;
+    this.to ||= plan.to;
+    store.callStarted(this.id, {
+      callSid: this.callSid,
+      streamSid: event.streamSid,
+      accountSid: this.accountSid,
+      from: this.from,
+      to: this.to,
+      customParameters: plan.params,
+      sampleRate: rate,
+      agent: plan.agent,
+      at: Date.now(),
+    });
     this.log.info(
       {
-        sampleRate: rate.rate,
-        pii: { from: this.from, to: this.to, custom: this.customParameters },
+        sampleRate: rate,
+        agent: plan.agent,
+        pii: { from: this.from, to: this.to, custom: plan.params },
       },
       'call started',
     );
-    const { config, pacer } = this.deps;
-    const socket = this.socket;
-    this.player = new OutboundPlayer({
-      streamSid: event.streamSid,
-      sampleRate: rate.rate,
-      frameMs: config.playback.frameMs,
-      prebufferMs: config.playback.prebufferMs,
-      leadMs: config.playback.leadMs,
-      maxBufferedBytes: config.ws.maxBufferedBytes,
-      transport: {
-        send: (text) => socket.send(text),
-        get bufferedBytes() {
-          return socket.bufferedBytes;
-        },
-      },
-      pacer,
-      encodeMedia: encodeMediaFromBase64,
-      encodeMark: (streamSid, name) => encode({ event: 'mark', streamSid, name }),
-      encodeClear: (streamSid) => encode({ event: 'clear', streamSid }),
-    });
+    const o = plan.overrides;
+    const providers = this.deps.providers.for(o);
+    const player = createCallPlayer(config, this.deps.pacer, this.socket, event.streamSid, rate);
     const conversation = new Conversation({
       config,
       log: this.log,
-      player: this.player,
-      tts: this.deps.tts,
-      stt: this.deps.stt,
-      llm: this.deps.llm,
+      player,
+      ...providers,
       ttsCache: this.deps.ttsCache,
-      sampleRate: rate.rate,
-      params: this.customParameters,
+      sampleRate: rate,
+      params: plan.params,
       signal: this.signal,
-      onTurn: (turn) => this.deps.onTurn?.(this, turn),
+      turn: {
+        ...(o.endpointingMs === undefined ? {} : { endpointingMs: o.endpointingMs }),
+        ...(o.bargeInMs === undefined ? {} : { bargeInMs: o.bargeInMs }),
+      },
+      fallbackText: o.fallbackText,
+      onTurn: (turn) => this.onTurn(turn),
     });
+    this.player = player;
     this.conversation = conversation;
-    this.track(this.greet().finally(() => conversation.prepare()));
+    this.state = 'started';
+    for (const e of this.held.splice(0)) this.dispatch(e);
+    await this.greet(player, conversation).finally(() => conversation.prepare());
   }
 
-  private async greet(): Promise<void> {
-    const player = this.player;
-    if (!player) return;
+  private async greet(player: OutboundPlayer, conversation: Conversation): Promise<void> {
     const text = this.customParameters.greeting_text ?? this.deps.config.greetingText;
-    const voice = this.customParameters.voice_id ?? this.deps.config.tts.voice;
     const startedAt = performance.now();
     try {
       const { utterance, fromCache } = await speak({
         player,
-        tts: this.deps.tts,
+        tts: conversation.tts,
         text,
-        voice,
+        voice: conversation.voice,
         kind: 'greeting_done',
         signal: this.signal,
         cache: this.deps.ttsCache,
@@ -264,7 +319,52 @@ export class CallSession {
     } catch (err) {
       if (this.signal.aborted) return;
       this.log.error({ code: errorCode(err), err: String(err) }, 'greeting failed');
+      this.deps.store.eventRecorded(this.id, {
+        at: Date.now(),
+        kind: 'error',
+        code: errorCode(err),
+        detail: 'greeting',
+      });
     }
+  }
+
+  private onTurn(turn: TurnRecord): void {
+    this.deps.store.turnRecorded(this.id, turn);
+    for (const code of turn.errors) {
+      this.deps.store.eventRecorded(this.id, {
+        at: Date.now(),
+        kind: 'error',
+        code,
+        detail: `turn ${turn.index}`,
+      });
+    }
+    this.deps.onTurn?.(this, turn);
+  }
+
+  private submitPostCall(conversation: Conversation, endedAt: number): void {
+    this.deps.postCall.submit({
+      id: this.id,
+      callSid: this.callSid,
+      language: this.customParameters.language,
+      turns: conversation.turns,
+      record: {
+        id: this.id,
+        callSid: this.callSid ?? null,
+        streamSid: this.streamSid ?? null,
+        accountSid: this.accountSid ?? null,
+        callLogId: this.callLogId ?? null,
+        from: this.from ?? null,
+        to: this.to ?? null,
+        agent: this.plan?.agent ?? null,
+        customParameters: this.customParameters,
+        connectedAt: new Date(this.connectedAt).toISOString(),
+        endedAt: new Date(endedAt).toISOString(),
+        durationMs: endedAt - this.connectedAt,
+        stopReason: this.stopReason ?? null,
+        stats: conversation.stats,
+        turns: conversation.turns,
+      },
+    });
   }
 
   private frameError(code: string, message: string): void {
@@ -278,6 +378,7 @@ export class CallSession {
 
   private refuse(code: string, message: string): void {
     this.log.warn({ code, detail: message }, 'call refused');
+    this.closedByBot = true;
     this.socket.close(CLOSE_POLICY_VIOLATION, `${code}: ${message}`.slice(0, 120));
   }
 }

@@ -1,8 +1,11 @@
 /** Builds a real server on 127.0.0.1:0 against a fake OpenAI, with logs captured for assertions. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
-import { buildApp, type VoicebotApp } from '../../src/server/app.js';
+import { buildApp, type AppDeps, type VoicebotApp } from '../../src/server/app.js';
 import type { TurnRecord } from '../../src/conversation/turn-record.js';
 
 export interface LogLine {
@@ -24,8 +27,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string>): Promise<TestServer> {
-  const config = loadConfig({ OPENAI_API_KEY: 'test-key', LOG_LEVEL: 'info', PORT: '0', ...env });
+/**
+ * A server on 127.0.0.1:0 with its own SQLite file in a temporary folder (unless `env` names a
+ * DATABASE_URL), the example agent profiles, and `deps` injected over the defaults.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  deps: Partial<Pick<AppDeps, 'store' | 'agents' | 'providers'>> = {},
+): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'voicebot-test-'));
+  const config = loadConfig({
+    OPENAI_API_KEY: 'test-key',
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    AGENTS_DIR: join(import.meta.dirname, '..', '..', 'agents'),
+    ...env,
+  });
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -37,7 +55,12 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
   });
   const logger = createLogger(config.logLevel, sink);
   const turns: TurnRecord[] = [];
-  const voicebot = await buildApp({ config, logger, onTurn: (_call, turn) => turns.push(turn) });
+  const voicebot = await buildApp({
+    config,
+    logger,
+    ...deps,
+    onTurn: (_call, turn) => turns.push(turn),
+  });
   await voicebot.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = voicebot.app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
@@ -48,18 +71,21 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
     httpBase: `http://127.0.0.1:${addr.port}`,
     logs,
     turns,
-    close: () => voicebot.app.close(),
+    close: async () => {
+      await voicebot.app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
 /** Polls until `pred` holds (generous limit: these machines are shared and noisy). */
 export async function eventually<T>(
-  fn: () => T | undefined | false,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
 ): Promise<T> {
   const end = performance.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (performance.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));

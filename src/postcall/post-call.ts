@@ -1,0 +1,116 @@
+/**
+ * After a call ends: the summary (LLM, retried on failure) is written to the call record, then
+ * the finished record goes to the webhook. Runs beside the next calls and never delays a hang-up;
+ * the app waits for it (bounded) on shutdown.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { LlmProvider } from '../providers/llm/types.js';
+import type { TurnRecord } from '../conversation/turn-record.js';
+import type { CallStore } from '../store/index.js';
+import { summarizeCall } from './summarize.js';
+import { postWebhook } from './webhook.js';
+
+export interface FinishedCall {
+  id: string;
+  callSid: string | undefined;
+  language: string | undefined;
+  turns: readonly TurnRecord[];
+  /** The record as the webhook receives it (the summary is added to it). */
+  record: Record<string, unknown>;
+}
+
+export interface PostCallOptions {
+  store: CallStore;
+  llm: LlmProvider;
+  logger: Logger;
+  webhook: { url: string | undefined; secret: string | undefined };
+  summaryAttempts?: number;
+  retryBaseMs?: number;
+}
+
+export class PostCallWorker {
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly stop = new AbortController();
+
+  constructor(private readonly opts: PostCallOptions) {}
+
+  get pending(): number {
+    return this.tasks.size;
+  }
+
+  submit(call: FinishedCall): void {
+    const task = this.run(call).catch((err: unknown) => {
+      this.opts.logger.error(
+        { code: errorCode(err), callSid: call.callSid },
+        'post-call work failed',
+      );
+    });
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  /** Waits up to `timeoutMs` for pending work, then abandons the rest. */
+  async close(timeoutMs: number): Promise<void> {
+    const all = Promise.allSettled([...this.tasks]);
+    const timer = sleep(timeoutMs, 'timeout' as const, { ref: false });
+    if ((await Promise.race([all, timer])) === 'timeout') {
+      this.opts.logger.warn({ pending: this.tasks.size }, 'post-call work abandoned at shutdown');
+      this.stop.abort();
+      await all;
+    }
+  }
+
+  private async run(call: FinishedCall): Promise<void> {
+    const { store, logger } = this.opts;
+    const log = logger.child({ callSid: call.callSid });
+    let summary: string | undefined;
+    if (call.turns.length > 0) {
+      store.summaryUpdated(call.id, { status: 'pending' });
+      summary = await this.summarize(call, log);
+      store.summaryUpdated(
+        call.id,
+        summary === undefined ? { status: 'failed' } : { summary, status: 'done' },
+      );
+    }
+    const { url, secret } = this.opts.webhook;
+    if (!url) return;
+    try {
+      const attempts = await postWebhook(
+        { ...call.record, summary: summary ?? null },
+        { url, secret, signal: this.stop.signal, retryBaseMs: this.opts.retryBaseMs },
+      );
+      log.info({ attempts }, 'call webhook delivered');
+    } catch (err) {
+      log.error(
+        { code: 'WEBHOOK_FAILED', detail: err instanceof Error ? err.message : 'error' },
+        'call webhook failed',
+      );
+    }
+  }
+
+  private async summarize(call: FinishedCall, log: Logger): Promise<string | undefined> {
+    const attempts = this.opts.summaryAttempts ?? 3;
+    const base = this.opts.retryBaseMs ?? 1000;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const text = await summarizeCall(
+          this.opts.llm,
+          call.turns,
+          call.language,
+          this.stop.signal,
+        );
+        if (text) return text;
+      } catch (err) {
+        if (this.stop.signal.aborted) return undefined;
+        log.warn({ code: errorCode(err), attempt }, 'call summary failed');
+      }
+      if (attempt < attempts)
+        await sleep(base * 2 ** (attempt - 1), undefined, { signal: this.stop.signal }).catch(
+          () => undefined,
+        );
+    }
+    return undefined;
+  }
+}

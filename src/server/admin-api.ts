@@ -1,0 +1,104 @@
+/**
+ * The admin API: `GET /api/calls` (paged, filtered) and `GET /api/calls/:callSid` (call, turns
+ * with timings, events, summary), JSON, behind `ADMIN_API_KEY` as a bearer token. Without the
+ * key configured it answers 503 saying how to enable it.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VoicebotError } from '../errors.js';
+import type { CallStore } from '../store/index.js';
+
+export function registerAdminApi(
+  app: FastifyInstance,
+  store: CallStore,
+  apiKey: string | undefined,
+): void {
+  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!apiKey) {
+      return reply.code(503).send({
+        error: {
+          code: 'ADMIN_API_DISABLED',
+          message:
+            'The admin API is off: set ADMIN_API_KEY (16+ characters) and send it as "Authorization: Bearer <key>".',
+        },
+      });
+    }
+    if (!bearerMatches(request.headers.authorization, apiKey)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: { code: 'ADMIN_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
+    }
+  };
+
+  app.get('/api/calls', { preHandler: guard }, async (request, reply) => {
+    const q = request.query as Record<string, string | undefined>;
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      return badRequest(reply, 'limit must be an integer from 1 to 100');
+    }
+    const since = parseTime(q.since);
+    const until = parseTime(q.until);
+    if (since === null || until === null) {
+      return badRequest(reply, 'since/until must be epoch milliseconds or an ISO 8601 date');
+    }
+    return withStore(reply, () =>
+      store.listCalls({
+        since,
+        until,
+        number: q.number,
+        status: q.status,
+        limit,
+        cursor: q.cursor,
+      }),
+    );
+  });
+
+  app.get('/api/calls/:callSid', { preHandler: guard }, async (request, reply) => {
+    const { callSid } = request.params as { callSid: string };
+    const call = await withStore(reply, () => store.getCall(callSid));
+    if (reply.sent) return;
+    if (!call)
+      return reply.code(404).send({ error: { code: 'CALL_NOT_FOUND', message: 'no such call' } });
+    return call;
+  });
+}
+
+async function withStore<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RangeError) {
+      // The store's answer to a cursor it did not issue.
+      await reply.code(400).send({ error: { code: 'ADMIN_BAD_QUERY', message: 'invalid cursor' } });
+      return undefined;
+    }
+    if (err instanceof VoicebotError && err.code === 'STORE_UNAVAILABLE') {
+      await reply.code(503).send({
+        error: { code: err.code, message: 'the database is unavailable; try again shortly' },
+      });
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function badRequest(reply: FastifyReply, message: string) {
+  return reply.code(400).send({ error: { code: 'ADMIN_BAD_QUERY', message } });
+}
+
+/** undefined when absent, null when malformed. */
+function parseTime(v: string | undefined): number | undefined | null {
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? null : t;
+}
+
+function bearerMatches(header: string | undefined, key: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]!.trim());
+  const expected = Buffer.from(key);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
