@@ -48,7 +48,7 @@ export async function runCall(
   try {
     await call.waitForEvent('mark-echo', () => true, o.greetingTimeoutMs).catch(() => undefined);
     if (speech && call.isOpen) await call.say(speech);
-    await waitQuiet(call, o.quietMs, deadline);
+    await waitQuiet(call, o.quietMs, deadline, performance.now());
   } finally {
     await call.hangup();
   }
@@ -60,13 +60,25 @@ export async function runCall(
   return summary;
 }
 
-/** Resolves once nothing has arrived from the bot for `quietMs` and every mark was echoed. */
-async function waitQuiet(call: SimulatedCall, quietMs: number, deadline: number): Promise<void> {
+/**
+ * Resolves once nothing has arrived from the bot for `quietMs` since `since` (the caller's last
+ * word) and every mark was echoed.
+ */
+async function waitQuiet(
+  call: SimulatedCall,
+  quietMs: number,
+  deadline: number,
+  since: number,
+): Promise<void> {
   for (;;) {
     const now = performance.now();
     if (!call.isOpen || now >= deadline) return;
     const lastFrame = call.frames.at(-1);
-    const lastActivity = Math.max(lastFrame?.at ?? 0, ...call.marks.map((m) => m.echoedAt ?? m.at));
+    const lastActivity = Math.max(
+      since,
+      lastFrame?.at ?? 0,
+      ...call.marks.map((m) => m.echoedAt ?? m.at),
+    );
     const pending = call.marks.some((m) => m.echoedAt === undefined) && call.clears.length === 0;
     if (!pending && now - lastActivity >= quietMs) return;
     await new Promise((r) => setTimeout(r, 50));
