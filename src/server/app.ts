@@ -13,6 +13,7 @@ import { Pacer } from '../conversation/pacer.js';
 import { TtsCache } from '../conversation/tts-cache.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
 import type { Logger } from '../log.js';
+import { Metrics } from '../metrics/metrics.js';
 import { PostCallWorker } from '../postcall/post-call.js';
 import { createOpenAIClient } from '../providers/openai-client.js';
 import { ProviderSet, type Providers } from '../providers/provider-set.js';
@@ -40,6 +41,7 @@ export interface VoicebotApp {
   pacer: Pacer;
   store: CallStore;
   postCall: PostCallWorker;
+  metrics: Metrics;
   /** Stops taking calls, waits up to the grace period for live ones, then closes. */
   shutdown(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     logger,
     webhook: config.webhook,
   });
+  const metrics = new Metrics(() => store.pending);
   // Load the VAD model before taking calls, so the first call does not pay for it.
   if (config.turn.vad === 'silero') await loadSileroModel();
   let draining = false;
@@ -107,6 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     contextTtlMs: config.store.contextTtlMs,
   });
   registerAdminApi(app, store, config.adminApiKey);
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   registerWasEndpoint(app, {
     config,
     logger,
@@ -116,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     store,
     agents,
     postCall,
+    metrics,
     registry,
     onTurn: deps.onTurn,
   });
@@ -135,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     pacer,
     store,
     postCall,
+    metrics,
     async shutdown() {
       draining = true;
       const idle = await registry.waitIdle(config.shutdownGraceMs);

@@ -15,6 +15,7 @@ import type { TtsCache } from '../conversation/tts-cache.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PostCallWorker } from '../postcall/post-call.js';
 import type { ProviderSet } from '../providers/provider-set.js';
 import type { CallStore } from '../store/index.js';
@@ -32,6 +33,7 @@ export interface CallDeps {
   store: CallStore;
   agents: AgentRegistry;
   postCall: PostCallWorker;
+  metrics?: Metrics;
   /** Called with every finished turn of every call. */
   onTurn?: (call: CallSession, turn: TurnRecord) => void;
 }
@@ -140,10 +142,16 @@ export class CallSession {
     const errorCount =
       (this.conversation?.turns.reduce((n, t) => n + t.errors.length, 0) ?? 0) +
       this.counters.badFrames;
+    const status = wasStarted ? 'completed' : 'failed';
+    this.deps.metrics?.callEnded(status, {
+      bargeIns: stats?.bargeIns ?? 0,
+      underruns: this.player?.stats.underruns ?? 0,
+      underrunMs: this.player?.stats.underrunMs ?? 0,
+    });
     this.deps.store.callEnded(this.id, {
       at: endedAt,
       durationMs: endedAt - this.connectedAt,
-      status: wasStarted ? 'completed' : 'failed',
+      status,
       hangupBy: this.closedByBot ? 'bot' : this.stopReason === 'callended' ? 'caller' : 'unknown',
       turnCount: stats?.turns ?? 0,
       bargeInCount: stats?.bargeIns ?? 0,
@@ -330,6 +338,7 @@ export class CallSession {
 
   private onTurn(turn: TurnRecord): void {
     this.deps.store.turnRecorded(this.id, turn);
+    this.deps.metrics?.turnFinished(turn);
     for (const code of turn.errors) {
       this.deps.store.eventRecorded(this.id, {
         at: Date.now(),

@@ -18,6 +18,7 @@ export function registerWasEndpoint(
     const query = parseStreamQuery(request.query as Record<string, string | undefined>);
     const call = new CallSession(deps, wrapSocket(socket), query);
     deps.registry.add(call);
+    deps.metrics?.liveCalls.inc();
 
     let alive = true;
     const heartbeat =
@@ -45,7 +46,10 @@ export function registerWasEndpoint(
     socket.on('close', (code) => {
       clearInterval(heartbeat);
       call.log.debug({ closeCode: code }, 'socket closed');
-      void call.close().finally(() => deps.registry.remove(call));
+      void call.close().finally(() => {
+        deps.registry.remove(call);
+        deps.metrics?.liveCalls.dec();
+      });
     });
 
     call.open();

@@ -1,0 +1,101 @@
+/**
+ * Prometheus metrics of one server process (`GET /metrics`): live calls, calls by end status,
+ * turns, barge-ins, per-stage latency histograms, provider errors by code, playback underruns,
+ * pending database writes and event-loop delay. One registry per app, so tests stay isolated.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { stageDurations, type TurnRecord } from '../conversation/turn-record.js';
+
+/** Buckets in milliseconds, dense where phone latency lives (100 ms – 3 s). */
+const LATENCY_BUCKETS_MS = [
+  25, 50, 100, 150, 200, 300, 400, 500, 650, 800, 1000, 1250, 1500, 2000, 3000, 5000, 10000,
+];
+
+const STAGES = [
+  'endpointMs',
+  'sttMs',
+  'sttAfterEndpointMs',
+  'llmFirstTokenMs',
+  'ttsFirstByteMs',
+  'firstAudioMs',
+] as const;
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly liveCalls = new Gauge({
+    name: 'voicebot_live_calls',
+    help: 'Calls in progress',
+    registers: [this.registry],
+  });
+  readonly callsTotal = new Counter({
+    name: 'voicebot_calls_total',
+    help: 'Calls ended, by end status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly turnsTotal = new Counter({
+    name: 'voicebot_turns_total',
+    help: 'Finished turns, by source and outcome',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly bargeInsTotal = new Counter({
+    name: 'voicebot_barge_ins_total',
+    help: 'Replies interrupted by the caller',
+    registers: [this.registry],
+  });
+  readonly stageMs = new Histogram({
+    name: 'voicebot_stage_duration_ms',
+    help: 'Per-turn stage durations in milliseconds (firstAudioMs: caller stopped speaking → first reply frame sent)',
+    labelNames: ['stage'] as const,
+    buckets: LATENCY_BUCKETS_MS,
+    registers: [this.registry],
+  });
+  readonly providerErrorsTotal = new Counter({
+    name: 'voicebot_provider_errors_total',
+    help: 'Provider errors met in turns, by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly underrunsTotal = new Counter({
+    name: 'voicebot_playback_underruns_total',
+    help: 'Gaps in bot audio against real time',
+    registers: [this.registry],
+  });
+  readonly underrunMsTotal = new Counter({
+    name: 'voicebot_playback_underrun_ms_total',
+    help: 'Milliseconds of gaps in bot audio',
+    registers: [this.registry],
+  });
+
+  constructor(pendingWrites: () => number) {
+    new Gauge({
+      name: 'voicebot_store_pending_writes',
+      help: 'Call-record writes waiting in memory for the database',
+      registers: [this.registry],
+      collect() {
+        this.set(pendingWrites());
+      },
+    });
+    // Includes nodejs_eventloop_lag_* (event-loop delay), CPU and memory of the process.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  turnFinished(turn: TurnRecord): void {
+    const outcome = turn.fallback ? 'fallback' : turn.interrupted ? 'interrupted' : 'answered';
+    this.turnsTotal.inc({ source: turn.source, outcome });
+    const d = stageDurations(turn.timings);
+    for (const stage of STAGES) {
+      const v = d[stage];
+      if (v !== undefined && v >= 0) this.stageMs.observe({ stage }, v);
+    }
+    for (const code of turn.errors) this.providerErrorsTotal.inc({ code });
+  }
+
+  callEnded(status: string, c: { bargeIns: number; underruns: number; underrunMs: number }): void {
+    this.callsTotal.inc({ status });
+    if (c.bargeIns > 0) this.bargeInsTotal.inc(c.bargeIns);
+    if (c.underruns > 0) this.underrunsTotal.inc(c.underruns);
+    if (c.underrunMs > 0) this.underrunMsTotal.inc(c.underrunMs);
+  }
+}

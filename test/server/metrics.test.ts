@@ -1,0 +1,59 @@
+/** `GET /metrics`: Prometheus text with what a real call leaves behind. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeOpenAI } from '../fakes/index.js';
+import { eventually, startServer, type TestServer } from '../helpers/app.js';
+import { dialAndGreet, fixture, nextEcho } from '../helpers/calls.js';
+
+let fake: FakeOpenAI;
+let server: TestServer;
+beforeAll(async () => {
+  fake = await FakeOpenAI.start();
+  fake.transcriptions.setDefault({ kind: 'text', text: 'Hello there.', delayMs: 50 });
+  fake.chat.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 500 });
+  server = await startServer({ OPENAI_BASE_URL: fake.baseUrl, LOG_LEVEL: 'silent' });
+});
+afterAll(async () => {
+  await server.close();
+  await fake.close();
+});
+
+const scrape = async () => {
+  const res = await server.voicebot.app.inject({ method: 'GET', url: '/metrics' });
+  expect(res.statusCode).toBe(200);
+  expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  return res.body;
+};
+const value = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('/metrics', () => {
+  it('counts live and ended calls, turns by outcome, stage latencies and provider errors', async () => {
+    const call = await dialAndGreet(server.wsBase);
+    expect(value(await scrape(), 'voicebot_live_calls')).toBe(1);
+    const hello = await fixture('hello-16k.wav');
+    const fallback = nextEcho(call, 'fallback_done');
+    await call.say(hello); // the LLM fails twice: fallback line
+    await fallback;
+    const answered = nextEcho(call, 'response_done');
+    await call.say(hello);
+    await answered;
+    await call.hangup();
+    await eventually(() => server.voicebot.registry.size === 0);
+
+    const text = await scrape();
+    expect(value(text, 'voicebot_live_calls')).toBe(0);
+    expect(value(text, 'voicebot_calls_total{status="completed"}')).toBe(1);
+    expect(value(text, 'voicebot_turns_total{source="speech",outcome="fallback"}')).toBe(1);
+    expect(value(text, 'voicebot_turns_total{source="speech",outcome="answered"}')).toBe(1);
+    expect(value(text, 'voicebot_provider_errors_total{code="PROVIDER_SERVER_ERROR"}')).toBe(2);
+    expect(value(text, 'voicebot_stage_duration_ms_count{stage="firstAudioMs"}')).toBe(2);
+    expect(value(text, 'voicebot_stage_duration_ms_count{stage="llmFirstTokenMs"}')).toBe(1);
+    expect(value(text, 'voicebot_stage_duration_ms_sum{stage="endpointMs"}')).toBeGreaterThan(
+      2 * 400,
+    );
+    expect(value(text, 'voicebot_store_pending_writes')).toBe(0);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+  });
+});
