@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-/** The `voicebot` command: `serve` runs the server, `call` simulates an Exotel call. */
+/** The `voicebot` command: `serve` runs the server, `call` simulates an Exotel call, `load` runs many. */
 import { parseArgs } from 'node:util';
 import { VoicebotError } from '../errors.js';
 import { runCall } from './call.js';
+import { LOAD_USAGE, runLoadCommand } from './load.js';
+import { LoadOptionsError } from '../simulator/load.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage:
@@ -15,7 +17,8 @@ const USAGE = `usage:
       --frame-ms N        caller frame length (default 100)
       --quiet-ms N        hang up after the bot has been quiet this long (default 3000)
       --max-call-ms N     hard limit on the call (default 60000)
-      --json              print the summary as JSON`;
+      --json              print the summary as JSON
+${LOAD_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -58,6 +61,14 @@ async function main(argv: string[]): Promise<number> {
       (s) => console.log(s),
     );
     return summary.framesReceived > 0 ? 0 : 1;
+  }
+  if (command === 'load') {
+    try {
+      return await runLoadCommand(rest, (s) => console.log(s));
+    } catch (err) {
+      if (err instanceof LoadOptionsError) throw new UsageError(err.message);
+      throw err;
+    }
   }
   throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
 }
