@@ -1,12 +1,27 @@
-/** `voicebot serve`: runs the server until SIGINT/SIGTERM, then drains live calls. */
+/**
+ * `voicebot serve`: runs the server until SIGINT/SIGTERM, then drains live calls. With
+ * `WORKERS` > 1 the primary checks the profiles, migrates the database once, and forks the
+ * workers, which each run the whole server on the shared port.
+ */
+import cluster from 'node:cluster';
+import { loadAgentProfiles } from '../agents/index.js';
 import { loadConfig, loadDotEnv } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { buildApp } from '../server/app.js';
+import { runPrimary } from '../server/cluster.js';
+import { openDatabase } from '../store/index.js';
 
 export async function serve(): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // Fail fast, once, and keep workers from racing each other's migrations.
+    await loadAgentProfiles(config.agents.dir, { defaultAgent: config.agents.defaultAgent });
+    const db = await openDatabase(config.store.databaseUrl, { dataDir: config.store.dataDir });
+    await db.close();
+    return runPrimary({ workers: config.workers, logger, shutdownGraceMs: config.shutdownGraceMs });
+  }
   const voicebot = await buildApp({ config, logger });
   await voicebot.app.listen({ port: config.port, host: config.host });
   let stopping = false;

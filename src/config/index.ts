@@ -67,6 +67,8 @@ export interface Config {
   readonly adminApiKey: string | undefined;
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
   readonly agents: { readonly dir: string; readonly defaultAgent: string | undefined };
+  /** Server processes sharing the port (1: no cluster). */
+  readonly workers: number;
 }
 
 /** Validates an environment and returns a frozen Config; throws CONFIG_INVALID naming each bad variable. */
@@ -127,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminApiKey: e.ADMIN_API_KEY,
     webhook: { url: e.CALL_WEBHOOK_URL, secret: e.CALL_WEBHOOK_SECRET },
     agents: { dir: e.AGENTS_DIR, defaultAgent: e.DEFAULT_AGENT },
+    workers: e.WORKERS,
   });
 }
 

@@ -2,6 +2,7 @@
  * The configuration contract: every environment variable the server reads, with its default.
  * Names are a contract with operators and scripts; durations are in milliseconds.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -107,6 +108,7 @@ export const configSchema = z.object({
     .optional()
     .transform((s) => (s === '' ? undefined : s)),
   CONTEXT_TTL_MS: positiveInt(2 * 60 * 60 * 1000),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -22,6 +22,7 @@ import { CallRegistry } from '../telephony/call-registry.js';
 import type { CallSession } from '../telephony/call-session.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { registerAdminApi } from './admin-api.js';
+import { clusterMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
 
 export interface AppDeps {
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     webhook: config.webhook,
   });
   const metrics = new Metrics(() => store.pending);
+  if (isClusterWorker()) serveWorkerMetrics(metrics.registry);
   // Load the VAD model before taking calls, so the first call does not pay for it.
   if (config.turn.vad === 'silero') await loadSileroModel();
   let draining = false;
@@ -98,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   await app.register(formbody);
   await app.register(websocket, { options: { maxPayload: config.ws.maxPayloadBytes } });
 
-  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/healthz', () => ({ status: 'ok', pid: process.pid }));
   app.get('/readyz', (_req, reply) =>
     draining
       ? reply.code(503).send({ status: 'draining', calls: registry.size })
@@ -111,7 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   });
   registerAdminApi(app, store, config.adminApiKey);
   app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply
+      .type(metrics.registry.contentType)
+      .send(isClusterWorker() ? await clusterMetrics() : await metrics.registry.metrics()),
   );
   registerWasEndpoint(app, {
     config,

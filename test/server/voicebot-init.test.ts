@@ -202,7 +202,7 @@ describe('health', () => {
   it('answers /healthz and /readyz', async () => {
     const h = await server.voicebot.app.inject({ method: 'GET', url: '/healthz' });
     expect(h.statusCode).toBe(200);
-    expect(h.json()).toEqual({ status: 'ok' });
+    expect(h.json()).toEqual({ status: 'ok', pid: process.pid });
     const r = await server.voicebot.app.inject({ method: 'GET', url: '/readyz' });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ status: 'ready', calls: 0 });
