@@ -28,9 +28,26 @@ describe('provider failures end in the fallback line, and the call answers the n
     ],
     ['LLM timeout before headers', () => env.fake.chat.enqueue({ kind: 'hang' }, { kind: 'hang' })],
     [
-      'LLM stall mid-stream',
+      'LLM stall after headers',
       () =>
         env.fake.chat.enqueue({ kind: 'stall', afterBytes: 0 }, { kind: 'stall', afterBytes: 0 }),
+    ],
+    [
+      // The role chunk and a few words of content arrive, then nothing: no sentence was finished.
+      'LLM stall mid-stream',
+      () =>
+        env.fake.chat.enqueue(
+          {
+            kind: 'stall',
+            afterBytes: 700,
+            of: { kind: 'stream', tokens: 'Let me check that for you' },
+          },
+          {
+            kind: 'stall',
+            afterBytes: 700,
+            of: { kind: 'stream', tokens: 'Let me check that for you' },
+          },
+        ),
     ],
     [
       'LLM malformed stream',
