@@ -1,0 +1,164 @@
+/**
+ * Capacity: one step = N simulated calls for a short while, run by `bench/load-worker.ts` in its
+ * own process against a fresh server (restarted per step, so each step's RSS and CPU are its own).
+ * A step holds when every call completed, no playback underrun appeared and the server's overhead
+ * p99 (end of voice → first audio, minus the floor) stays within the limit.
+ */
+import { readFileSync } from 'node:fs';
+import type { LoadReport } from '../src/simulator/load-report.js';
+import type { ScenarioStep } from '../src/simulator/scenario.js';
+import { FIXTURE_TRAILING_SILENCE_MS, HELLO_WAV } from './latency.js';
+import { startTs, stop } from './processes.js';
+
+/** Speak, hear the whole reply, pause; repeated. */
+export const BOT_SCENARIO: ScenarioStep[] = [
+  { say: HELLO_WAV },
+  { waitReply: true, timeoutMs: 15_000 },
+  { pause: 1000 },
+];
+/** The bare server never answers: the same inbound speech, with the reply's time as a pause. */
+export const BARE_SCENARIO: ScenarioStep[] = [{ say: HELLO_WAV }, { pause: 3000 }];
+
+export interface StepOptions {
+  wsUrl: string;
+  calls: number;
+  durationMs: number;
+  rampMs: number;
+  scenario: ScenarioStep[];
+  serverPids: number[];
+}
+
+/** Runs one step in a load-worker process; rejects if the worker fails. */
+export async function runStep(o: StepOptions): Promise<LoadReport> {
+  const worker = startTs('bench/load-worker.ts', [
+    JSON.stringify({
+      url: o.wsUrl,
+      calls: o.calls,
+      durationMs: o.durationMs,
+      rampMs: o.rampMs,
+      scenario: o.scenario,
+      serverPids: o.serverPids,
+    }),
+  ]);
+  const limitMs = o.durationMs + o.rampMs + 60_000;
+  const timer = setTimeout(() => void stop(worker), limitMs);
+  try {
+    const code = await worker.exited;
+    const line = worker.stdout.at(-1);
+    if (code !== 0 || !line)
+      throw new Error(`load worker exited ${code}:\n${worker.stderrTail.join('\n')}`);
+    return JSON.parse(line) as LoadReport;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface StepVerdict {
+  calls: number;
+  /** The issue's rule: overhead p99 ≤ the limit, no underruns, every call completed. */
+  holds: boolean;
+  why: string[];
+  /**
+   * The rule the climb uses when one call already misses the issue's: overhead p99 within the
+   * limit of the one-call latency run's overhead p99, underruns under 1 % of the bot's audio,
+   * every call completed, server CPU not saturated.
+   */
+  holdsRelative: boolean;
+  whyRelative: string[];
+  underrunMs: number;
+  turnsAnswered: number;
+  /** End of voice → first audio (ms). */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  overheadP99Ms: number | null;
+  underruns: number;
+  failedCalls: number;
+  errors: number;
+  serverCpuMeanPct: number | null;
+  serverCpuMaxPct: number | null;
+  serverRssMaxMb: number | null;
+  generatorCpuPct: number;
+  generatorLoopP99Ms: number;
+}
+
+export function judge(
+  r: LoadReport,
+  floorMs: number | null,
+  overheadLimitMs: number,
+  baselineOverheadP99Ms: number,
+): StepVerdict {
+  const add = (v: number | null) =>
+    v === null ? null : Math.round(v + FIXTURE_TRAILING_SILENCE_MS);
+  const p99 = add(r.firstAudioMs.turn.p99);
+  const overhead = floorMs === null || p99 === null ? null : p99 - floorMs;
+  const why: string[] = [];
+  if (floorMs !== null) {
+    if (r.turns.answered === 0) why.push('no turn answered');
+    if (overhead !== null && overhead > overheadLimitMs)
+      why.push(`overhead p99 ${overhead} ms > ${overheadLimitMs} ms`);
+    if (r.playback.underruns > 0) why.push(`${r.playback.underruns} underruns`);
+  }
+  if (r.calls.failed > 0) why.push(`${r.calls.failed} calls failed`);
+  const cpuSaturated = r.server !== null && (r.server.cpuPercentMean ?? 0) > 95;
+  if (cpuSaturated) why.push('server CPU saturated');
+  const whyRelative: string[] = [];
+  if (floorMs !== null) {
+    if (r.turns.answered === 0) whyRelative.push('no turn answered');
+    const limit = Math.max(0, baselineOverheadP99Ms) + overheadLimitMs;
+    if (overhead !== null && overhead > limit)
+      whyRelative.push(
+        `overhead p99 ${overhead} ms > 1-call ${baselineOverheadP99Ms} + ${overheadLimitMs} ms`,
+      );
+    if (r.playback.underrunMs > 0.01 * r.playback.botAudioMs)
+      whyRelative.push(
+        `underruns ${r.playback.underrunMs} ms > 1 % of ${r.playback.botAudioMs} ms bot audio`,
+      );
+  }
+  if (r.calls.failed > 0) whyRelative.push(`${r.calls.failed} calls failed`);
+  if (cpuSaturated) whyRelative.push('server CPU saturated');
+  return {
+    calls: r.calls.requested,
+    holds: why.length === 0,
+    why,
+    holdsRelative: whyRelative.length === 0,
+    whyRelative,
+    underrunMs: r.playback.underrunMs,
+    turnsAnswered: r.turns.answered,
+    p50Ms: add(r.firstAudioMs.turn.p50),
+    p99Ms: p99,
+    overheadP99Ms: overhead,
+    underruns: r.playback.underruns,
+    failedCalls: r.calls.failed,
+    errors: r.errors.total,
+    serverCpuMeanPct: r.server?.cpuPercentMean ?? null,
+    serverCpuMaxPct: r.server?.cpuPercentMax ?? null,
+    serverRssMaxMb: r.server?.rssMaxMb ?? null,
+    generatorCpuPct: r.generator.cpuPercentMean,
+    generatorLoopP99Ms: r.generator.eventLoopDelayP99Ms,
+  };
+}
+
+/** VmRSS of the processes, summed (MB). */
+export function rssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return Math.round(kb / 102.4) / 10;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<[number, number]>): number | null {
+  if (points.length < 2) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  return points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / sxx;
+}

@@ -1,0 +1,97 @@
+/** The bench's results file shape and its markdown rendering. Pure. */
+import type { CapacityResult, LatencyResult } from './phases.js';
+
+export interface BenchResults {
+  kind: 'full' | 'smoke';
+  startedAt: string;
+  wallSeconds: number;
+  machine: { cpus: number; model: string; node: string };
+  cpuSharing: string;
+  providerModel: Record<string, number | string>;
+  latency: LatencyResult[];
+  capacity: CapacityResult[];
+  memory: Array<{ target: string; rssMbPerCall: number | null }>;
+  notes: string[];
+}
+
+const v = (x: number | null | undefined, unit = '') =>
+  x === null || x === undefined ? '-' : `${x}${unit}`;
+
+export function formatResults(r: BenchResults): string {
+  const out: string[] = [
+    `# voicebot bench (${r.kind}) — ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}, ${r.wallSeconds} s`,
+    '',
+    `Provider model: ${Object.entries(r.providerModel)
+      .map(([k, x]) => `${k} ${x}`)
+      .join(', ')}.`,
+    '',
+    '## Latency (one call, end of caller voice → first bot audio frame)',
+    '',
+    '| preemptive STT | turns | p50 | p99 | floor | overhead p50 | overhead p99 | server firstAudioMs p50 / p99 (histogram) | underruns |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+  ];
+  for (const l of r.latency) {
+    const fa = l.serverStages.firstAudioMs;
+    out.push(
+      `| ${l.preemptMs ? `on (PREEMPT_MS=${l.preemptMs})` : 'off (PREEMPT_MS=0)'} | ${l.answered}/${l.turns} | ${v(l.p50Ms)} | ${v(l.p99Ms)} | ${l.floorMs} | ${v(l.overheadP50Ms)} | ${v(l.overheadP99Ms)} | ${fa ? `${v(fa.p50Ms)} / ${v(fa.p99Ms)}` : '-'} | ${l.underruns} |`,
+    );
+  }
+  out.push(
+    '',
+    'Server stage means (ms, from `/metrics`):',
+    '',
+    '| preempt | ' + stageNames(r).join(' | ') + ' |',
+    '| --- |' +
+      stageNames(r)
+        .map(() => ' ---: |')
+        .join(''),
+  );
+  for (const l of r.latency)
+    out.push(
+      `| ${l.preemptMs} | ` +
+        stageNames(r)
+          .map((s) => v(l.serverStages[s]?.meanMs))
+          .join(' | ') +
+        ' |',
+    );
+  out.push(
+    '',
+    '## Capacity (live calls, PREEMPT_MS=200)',
+    '',
+    "Issue rule: every call completed, no underruns, overhead p99 ≤ 50 ms. Relative rule (what the climb follows): every call completed, overhead p99 ≤ the one-call run's overhead p99 + 50 ms, underruns < 1 % of bot audio, server CPU < 95 %.",
+    '',
+    '| server | calls | issue rule | relative rule | p50 | p99 | overhead p99 | underruns (ms) | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
+    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+  );
+  for (const c of r.capacity)
+    for (const s of c.steps)
+      out.push(
+        `| ${c.target} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${s.holdsRelative ? 'yes' : `no: ${s.whyRelative.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${v(s.overheadP99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
+      );
+  out.push(
+    '',
+    '| server | largest N (issue rule) | largest N (relative rule) | stopped because |',
+    '| --- | ---: | ---: | --- |',
+  );
+  for (const c of r.capacity)
+    out.push(
+      `| ${c.target} | ${v(c.largestHolding)} | ${v(c.largestHoldingRelative)} | ${c.stoppedBecause} |`,
+    );
+  out.push(
+    '',
+    '## Memory per live call (RSS slope over the steps)',
+    '',
+    '| server | MB per call |',
+    '| --- | ---: |',
+  );
+  for (const m of r.memory) out.push(`| ${m.target} | ${v(m.rssMbPerCall)} |`);
+  out.push('', `CPU sharing: ${r.cpuSharing}`);
+  if (r.notes.length) out.push('', ...r.notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}
+
+function stageNames(r: BenchResults): string[] {
+  const names = new Set<string>();
+  for (const l of r.latency) for (const k of Object.keys(l.serverStages)) names.add(k);
+  return [...names];
+}

@@ -1,0 +1,167 @@
+/**
+ * Starting the benchmark's processes: the fake OpenAI, the voicebot server (configured by env,
+ * loopback only, a throwaway DATA_DIR) and the bare ws server; and reading the voicebot's
+ * `/metrics` stage histograms.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { firstLine, freePort, startTs, stop, type Child } from './processes.js';
+
+export interface Fake {
+  child: Child;
+  baseUrl: string;
+}
+
+export async function startFake(): Promise<Fake> {
+  const child = startTs('bench/fake-openai.ts', ['0']);
+  return { child, baseUrl: await firstLine(child, 'fake OpenAI') };
+}
+
+export interface ServerSettings {
+  vad: 'silero' | 'webrtc';
+  preemptMs: number;
+  workers?: number;
+}
+
+export interface Server {
+  child: Child;
+  /** The `/was` WebSocket URL at 16 kHz. */
+  wsUrl: string;
+  httpUrl: string;
+  settings: ServerSettings;
+  /** The server's pid and its workers' (CPU and RSS are summed over them). */
+  pids(): number[];
+  close(): Promise<void>;
+}
+
+/** Starts `src/cli/main.ts serve` against the fake and waits until `/healthz` answers. */
+export async function startServer(fake: Fake, settings: ServerSettings): Promise<Server> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'voicebot-bench-'));
+  const env: NodeJS.ProcessEnv = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    OPENAI_API_KEY: 'bench-fake-key',
+    OPENAI_BASE_URL: fake.baseUrl,
+    DATA_DIR: dataDir,
+    DATABASE_URL: '',
+    VAD: settings.vad,
+    PREEMPT_MS: String(settings.preemptMs),
+    WORKERS: String(settings.workers ?? 1),
+    LOG_LEVEL: 'warn',
+    GREETING_TEXT: 'Namaste! How can I help you today?',
+    CALL_WEBHOOK_URL: '',
+  };
+  const child = startTs('src/cli/main.ts', ['serve'], env);
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  for (;;) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null)
+      throw new Error(`server exited at start-up:\n${child.stderrTail.join('\n')}`);
+    if (performance.now() - t0 > 60_000) {
+      await stop(child);
+      throw new Error(`server did not answer /healthz within 60 s`);
+    }
+    try {
+      const res = await fetch(`${httpUrl}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  return {
+    child,
+    wsUrl: `ws://127.0.0.1:${port}/was?sample-rate=16000`,
+    httpUrl,
+    settings,
+    pids: () => [child.pid, ...childPids(child.pid)],
+    close: async () => {
+      await stop(child, 15_000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export async function startBare(): Promise<{ child: Child; wsUrl: string }> {
+  const child = startTs('bench/bare-server.ts', ['0']);
+  const url = await firstLine(child, 'bare ws server');
+  return { child, wsUrl: `${url}?sample-rate=16000` };
+}
+
+/** One `voicebot_stage_duration_ms` stage: count, sum and cumulative buckets. */
+export interface StageHistogram {
+  count: number;
+  sumMs: number;
+  buckets: Array<{ le: number; count: number }>;
+}
+
+/** Reads every stage histogram from `/metrics`. */
+export async function scrapeStages(server: Server): Promise<Record<string, StageHistogram>> {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  const stages: Record<string, StageHistogram> = {};
+  const get = (stage: string) => (stages[stage] ??= { count: 0, sumMs: 0, buckets: [] });
+  for (const line of text.split('\n')) {
+    const m = /^voicebot_stage_duration_ms_(bucket|sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries(
+      [...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]),
+    );
+    const stage = labels.stage;
+    if (!stage) continue;
+    const v = Number(m[3]);
+    if (m[1] === 'sum') get(stage).sumMs = v;
+    else if (m[1] === 'count') get(stage).count = v;
+    else
+      get(stage).buckets.push({
+        le: labels.le === '+Inf' ? Infinity : Number(labels.le),
+        count: v,
+      });
+  }
+  return stages;
+}
+
+/** Mean and bucket-interpolated p50/p99 of a stage (Prometheus `histogram_quantile` style). */
+export function stageSummary(h: StageHistogram): {
+  count: number;
+  meanMs: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+} {
+  const q = (p: number): number | null => {
+    if (h.count === 0) return null;
+    const rank = p * h.count;
+    let prevLe = 0;
+    let prevCount = 0;
+    for (const b of h.buckets) {
+      if (b.count >= rank) {
+        if (!Number.isFinite(b.le)) return prevLe;
+        const inBucket = b.count - prevCount;
+        return Math.round(prevLe + ((b.le - prevLe) * (rank - prevCount)) / (inBucket || 1));
+      }
+      prevLe = b.le;
+      prevCount = b.count;
+    }
+    return prevLe;
+  };
+  return {
+    count: h.count,
+    meanMs: h.count ? Math.round(h.sumMs / h.count) : null,
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+  };
+}
