@@ -121,7 +121,6 @@ describe.each(engines)('call records on %s', (engine, env) => {
       const res = await admin(`/api/calls/${callSid}`);
       if (res.statusCode !== 200) return undefined;
       const d = res.json<CallDetail>();
-      if (!d.call) console.log('unexpected body', res.body.slice(0, 300));
       return d.call?.summaryStatus === 'done' && d.call.endedAtMs ? d : undefined;
     }, 20_000);
     const c = detail.call;
