@@ -2,6 +2,7 @@
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { FakeOpenAI } from '../fakes/index.js';
+import { encodeWav } from '../../src/audio/index.js';
 
 export interface FakeContext {
   fake: FakeOpenAI;
@@ -31,21 +32,7 @@ export function useFakeOpenAI(): FakeContext {
 
 /** A mono 16-bit PCM WAV of silence. */
 export function makeWav(durationMs: number, sampleRateHz = 16_000): Buffer {
-  const dataBytes = Math.round((durationMs * sampleRateHz) / 1000) * 2;
-  const wav = Buffer.alloc(44 + dataBytes);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + dataBytes, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(sampleRateHz, 24);
-  wav.writeUInt32LE(sampleRateHz * 2, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(dataBytes, 40);
-  return wav;
+  return encodeWav(new Int16Array(Math.round((durationMs * sampleRateHz) / 1000)), sampleRateHz);
 }
 
 export interface ReadResult {

@@ -7,6 +7,7 @@
 import type { AudioBehaviour, SpeechRequest } from './behaviours.js';
 import type { EndpointHandler } from './endpoint-handler.js';
 import { fixedPlan, type PlanChunk, type ResponsePlan } from './response-plan.js';
+import { encodeWav } from '../../src/audio/index.js';
 
 export const SPEECH_SAMPLE_RATE_HZ = 24_000;
 /** 24 000 samples/s x 2 bytes / 1000. */
@@ -36,18 +37,8 @@ export function defaultSpeechPcm(input: string): Buffer {
 
 /** A 44-byte RIFF header for 24 kHz mono 16-bit PCM of `dataBytes` bytes. */
 export function wavHeader(dataBytes: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
+  const header = Buffer.from(encodeWav(new Int16Array(0), SPEECH_SAMPLE_RATE_HZ).subarray(0, 44));
   header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVEfmt ', 8, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(SPEECH_SAMPLE_RATE_HZ, 24);
-  header.writeUInt32LE(SPEECH_SAMPLE_RATE_HZ * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
   header.writeUInt32LE(dataBytes, 40);
   return header;
 }
