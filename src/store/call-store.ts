@@ -9,47 +9,19 @@ import { putContext, getContext } from './contexts.js';
 import type { Db } from './database.js';
 import { isUnavailableError, toStoreError } from './db-errors.js';
 import { getCall, listCalls, type CallDetail, type CallRow, type ListCallsQuery } from './reads.js';
-import type { HangupBy } from './schema.js';
 import { applyOp, type WriteOp } from './write-ops.js';
 import { WriteQueue } from './write-queue.js';
 
+/** The fields a write of this kind carries (one definition, shared with the write ops). */
+type Op<K extends WriteOp['kind']> = Extract<WriteOp, { kind: K }>;
+type OpFields<K extends WriteOp['kind']> = Omit<Op<K>, 'kind' | 'id'>;
+
 export interface CallStore {
   // Writes: queued; return at once; never throw. Idempotent, so a retried batch is harmless.
-  callConnected(c: {
-    id: string;
-    callSid?: string;
-    callLogId?: string;
-    from?: string;
-    to?: string;
-    at: number;
-  }): void;
-  callStarted(
-    id: string,
-    s: {
-      callSid?: string;
-      streamSid: string;
-      accountSid?: string;
-      from?: string;
-      to?: string;
-      customParameters: Record<string, string>;
-      sampleRate: number;
-      agent?: string;
-      at: number;
-    },
-  ): void;
-  callStopped(id: string, s: { reason?: string; at: number }): void;
-  callEnded(
-    id: string,
-    e: {
-      at: number;
-      durationMs: number;
-      status: 'completed' | 'failed';
-      hangupBy: HangupBy;
-      turnCount: number;
-      bargeInCount: number;
-      errorCount: number;
-    },
-  ): void;
+  callConnected(c: Omit<Op<'callConnected'>, 'kind'>): void;
+  callStarted(id: string, s: OpFields<'callStarted'>): void;
+  callStopped(id: string, s: OpFields<'callStopped'>): void;
+  callEnded(id: string, e: OpFields<'callEnded'>): void;
   turnRecorded(callId: string, turn: TurnRecord): void;
   eventRecorded(
     callId: string,
