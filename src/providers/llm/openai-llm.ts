@@ -12,6 +12,7 @@ import { VoicebotError } from '../../errors.js';
 import { toProviderError } from '../openai-client.js';
 import { guardStream } from '../stream-guard.js';
 import type { LlmProvider, LlmRequest } from './types.js';
+import { linkedAbort } from '../linked-abort.js';
 
 export interface OpenAILlmOptions {
   model: string;
@@ -36,13 +37,10 @@ export class OpenAILlmProvider implements LlmProvider {
   }
 
   async *stream(req: LlmRequest): AsyncGenerator<string> {
-    const controller = new AbortController();
-    const onAbort = () =>
-      controller.abort(
-        new VoicebotError('PROVIDER_ABORTED', 'llm: aborted', { cause: req.signal.reason }),
-      );
-    if (req.signal.aborted) onAbort();
-    else req.signal.addEventListener('abort', onAbort, { once: true });
+    const { controller, unlink } = linkedAbort(
+      req.signal,
+      (cause) => new VoicebotError('PROVIDER_ABORTED', 'llm: aborted', { cause }),
+    );
     const prefetch = new Prefetch(
       guardStream(this.request(req, controller.signal), controller, {
         firstChunkMs: this.opts.firstTokenTimeoutMs,
@@ -63,7 +61,7 @@ export class OpenAILlmProvider implements LlmProvider {
         throw controller.signal.reason;
       throw toProviderError(err, 'llm');
     } finally {
-      req.signal.removeEventListener('abort', onAbort);
+      unlink();
       // Closes the HTTP request when the consumer breaks out early.
       controller.abort();
       await prefetch.ended;

@@ -9,6 +9,7 @@ import { encodeWav } from '../../audio/wav.js';
 import { VoicebotError } from '../../errors.js';
 import { toProviderError } from '../openai-client.js';
 import type { SttProvider, SttRequest, SttResult } from './types.js';
+import { linkedAbort } from '../linked-abort.js';
 
 /** OpenAI rejects audio shorter than this with 400 `audio_too_short`; we skip the request. */
 export const MIN_STT_AUDIO_MS = 100;
@@ -32,13 +33,10 @@ export class OpenAISttProvider implements SttProvider {
   async transcribe(req: SttRequest): Promise<SttResult> {
     // Own controller: the SDK's `timeout` stops counting once headers arrive, so a body that
     // trickles in would otherwise hold the turn forever.
-    const controller = new AbortController();
-    const onAbort = () =>
-      controller.abort(
-        new VoicebotError('PROVIDER_ABORTED', 'stt: aborted', { cause: req.signal.reason }),
-      );
-    if (req.signal.aborted) onAbort();
-    else req.signal.addEventListener('abort', onAbort, { once: true });
+    const { controller, unlink } = linkedAbort(
+      req.signal,
+      (cause) => new VoicebotError('PROVIDER_ABORTED', 'stt: aborted', { cause }),
+    );
     const { timeoutMs } = this.opts;
     let timedOut: VoicebotError | undefined;
     const onTimeout = () => {
@@ -75,7 +73,7 @@ export class OpenAISttProvider implements SttProvider {
       throw toProviderError(err, 'stt');
     } finally {
       clearTimeout(timer);
-      req.signal.removeEventListener('abort', onAbort);
+      unlink();
     }
   }
 }

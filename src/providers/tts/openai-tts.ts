@@ -6,6 +6,7 @@ import type OpenAI from 'openai';
 import { guardStream } from '../stream-guard.js';
 import { toProviderError } from '../openai-client.js';
 import type { TtsProvider, TtsRequest } from './types.js';
+import { linkedAbort } from '../linked-abort.js';
 
 export const OPENAI_PCM_RATE = 24_000;
 
@@ -29,10 +30,7 @@ export class OpenAITts implements TtsProvider {
   }
 
   async *synthesize(req: TtsRequest): AsyncGenerator<Buffer> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(req.signal.reason);
-    if (req.signal.aborted) onAbort();
-    else req.signal.addEventListener('abort', onAbort, { once: true });
+    const { controller, unlink } = linkedAbort(req.signal);
     try {
       const source = this.request(req, controller.signal);
       const guarded = guardStream(source, controller, {
@@ -53,7 +51,7 @@ export class OpenAITts implements TtsProvider {
     } catch (err) {
       throw toProviderError(err, 'tts');
     } finally {
-      req.signal.removeEventListener('abort', onAbort);
+      unlink();
       controller.abort();
     }
   }
