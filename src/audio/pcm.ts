@@ -6,7 +6,7 @@
 
 import { VoicebotError } from '../errors.js';
 
-/** Highest sample rate we accept anywhere (libsamplerate's own limit). */
+/** Highest sample rate we accept anywhere (a sane bound; telephony uses 8-24 kHz). */
 export const MAX_SAMPLE_RATE = 192_000;
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

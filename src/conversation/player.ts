@@ -80,7 +80,7 @@ export class OutboundPlayer implements Pumpable {
   private readonly awaitingEcho = new Map<string, Utterance>();
   private readonly live = new Set<Utterance>();
   private readonly drainWaiters: Array<() => void> = [];
-  /** Idle resamplers by input rate. Creating one costs ~5 ms of CPU, so they are reused. */
+  /** Idle resamplers by input rate, reused across utterances (a flush resets one). */
   private readonly resamplers = new Map<number, StreamResampler[]>();
   private seq = 0;
   private closed = false;

@@ -1,7 +1,7 @@
 /**
  * The one way the rest of the server gets a VAD: `createVad(kind, streamRate)` per call. Both
  * detectors run natively at 8 and 16 kHz; a 24 kHz stream is resampled to 16 kHz first, which
- * costs a libsamplerate instance per call (~3 ms CPU per second of audio, ~2 MB). A call that
+ * costs a Speex resampler per call (~0.4 ms CPU per second of audio, a few KB). A call that
  * already resamples its inbound audio to 16 kHz (for STT) should create the VAD at 16000 instead.
  *
  * Benchmark (`node --expose-gc --import tsx test/audio/vad/vad-bench.ts`): 60 s of fixture
