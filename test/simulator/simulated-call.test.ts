@@ -1,0 +1,92 @@
+/** The simulator's playback clock: underruns against real time, told apart from onset jitter. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SimulatedCall } from '../../src/simulator/simulated-call.js';
+
+const STREAM_SID = 'MZplayback0000000000000000000000';
+const FRAME = Buffer.alloc(640).toString('base64'); // 20 ms at 16 kHz
+
+let wss: WebSocketServer | undefined;
+afterEach(() => new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve())));
+
+/** A server that runs `script` with the first connection's socket. */
+async function serve(
+  script: (ws: WebSocket) => Promise<void>,
+): Promise<{ url: string; done: Promise<void> }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss = server;
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as { port: number };
+  const done = new Promise<void>((resolve, reject) =>
+    server.once('connection', (ws) => {
+      // Give the simulator's connected/start a moment, then play the script.
+      void sleep(20)
+        .then(() => script(ws))
+        .then(resolve, reject);
+    }),
+  );
+  return { url: `ws://127.0.0.1:${port}/was`, done };
+}
+
+const media = (ws: WebSocket, frames: number) => {
+  for (let i = 0; i < frames; i++)
+    ws.send(JSON.stringify({ event: 'media', stream_sid: STREAM_SID, media: { payload: FRAME } }));
+};
+const mark = (ws: WebSocket, name: string) =>
+  ws.send(JSON.stringify({ event: 'mark', stream_sid: STREAM_SID, mark: { name } }));
+
+describe('SimulatedCall playback clock', () => {
+  it('counts holes as underruns and a short gap at an utterance onset as onset jitter', async () => {
+    const { url, done } = await serve(async (ws) => {
+      // Utterance 1: one frame, the next 30 ms later (a ~10 ms gap in its first 100 ms: jitter),
+      // then 200 ms of audio and nothing for 400 ms (a ~200 ms hole mid-utterance: underrun).
+      media(ws, 1);
+      await sleep(30);
+      media(ws, 10);
+      await sleep(400);
+      media(ws, 1);
+      mark(ws, 'one');
+      await sleep(100);
+      // Utterance 2: one frame and the next 100 ms later: an 80 ms gap at the onset is longer
+      // than a frame, so it is a hole, not jitter.
+      media(ws, 1);
+      await sleep(100);
+      media(ws, 1);
+      mark(ws, 'two');
+      await sleep(50);
+    });
+    const call = new SimulatedCall({ url, sampleRate: 16000, streamSid: STREAM_SID });
+    await call.connect();
+    call.start();
+    await done;
+    await call.hangup();
+
+    expect(call.invalidFrames).toEqual([]);
+    expect(call.onsetJitter).toHaveLength(1);
+    expect(call.onsetJitter[0]).toBeGreaterThan(0);
+    expect(call.onsetJitter[0]).toBeLessThanOrEqual(20);
+    expect(call.underruns).toHaveLength(2);
+    expect(call.underruns[0]).toBeGreaterThan(150); // 400 ms wait − 200 ms of audio
+    expect(call.underruns[1]).toBeGreaterThan(60); // 100 ms wait − 20 ms of audio
+  });
+
+  it('audio that arrives ahead of playback is no underrun', async () => {
+    const { url, done } = await serve(async (ws) => {
+      media(ws, 10); // 200 ms of cushion
+      for (let i = 0; i < 5; i++) {
+        await sleep(20);
+        media(ws, 1);
+      }
+      mark(ws, 'one');
+    });
+    const call = new SimulatedCall({ url, sampleRate: 16000, streamSid: STREAM_SID });
+    await call.connect();
+    call.start();
+    await done;
+    await call.hangup();
+    expect(call.frames).toHaveLength(15);
+    expect(call.underruns).toEqual([]);
+    expect(call.onsetJitter).toEqual([]);
+  });
+});
