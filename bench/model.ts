@@ -23,9 +23,20 @@ export const FIRST_SENTENCE = 'Sure, I can help with that.';
 export const FIRST_SENTENCE_TOKENS = splitTokens(FIRST_SENTENCE).length;
 
 /**
- * Voice end → first bot audio under the model, for a server that adds nothing: endpointing, STT
- * (hidden when preemptive STT starts early enough to finish by the endpoint), the LLM until the
- * first sentence is known, and TTS first byte.
+ * The issue's floor: voice end → first bot audio for a server that adds nothing and runs the
+ * stages one after another: endpointing + STT + LLM first token + the first sentence's tokens +
+ * TTS first byte.
+ */
+export const SEQUENTIAL_FLOOR_MS =
+  ENDPOINTING_MS +
+  STT_MS +
+  LLM_FIRST_TOKEN_MS +
+  FIRST_SENTENCE_TOKENS * LLM_PER_TOKEN_MS +
+  TTS_FIRST_BYTE_MS;
+
+/**
+ * The floor for a server that also adds nothing but starts STT preemptively `preemptMs` into the
+ * caller's silence: STT is hidden when it finishes by the endpoint.
  */
 export function floorMs(preemptMs: number): number {
   const sttHidden = preemptMs > 0 && ENDPOINTING_MS - preemptMs >= STT_MS;

@@ -14,7 +14,7 @@ import {
   type StepVerdict,
 } from './capacity.js';
 import { measureLatency } from './latency.js';
-import { floorMs } from './model.js';
+import { floorMs, SEQUENTIAL_FLOOR_MS } from './model.js';
 import { scrapeStages, stageSummary, startBare, startServer, type Fake } from './server.js';
 
 export interface LatencyResult {
@@ -22,12 +22,19 @@ export interface LatencyResult {
   vad: 'silero';
   turns: number;
   answered: number;
+  /** The issue's floor: the stages one after another (model.ts SEQUENTIAL_FLOOR_MS). */
   floorMs: number;
+  /** The floor when preemptive STT hides STT (equal to `floorMs` when it cannot). */
+  preemptiveFloorMs: number;
   /** End of voice → first bot frame at the caller (ms). */
   p50Ms: number | null;
   p99Ms: number | null;
+  /** Above the issue's floor (negative: faster than a sequential server can be). */
   overheadP50Ms: number | null;
   overheadP99Ms: number | null;
+  /** Above the preemptive floor: what the server itself adds. */
+  overheadPreemptiveP50Ms: number | null;
+  overheadPreemptiveP99Ms: number | null;
   underruns: number;
   fromLastFrameMs: number[];
   /** The server's own stage histograms (`/metrics`): mean and bucket-interpolated p50/p99. */
@@ -43,8 +50,9 @@ export async function latencyPhase(
   try {
     const run = await measureLatency(server.wsUrl, turns);
     const stages = await scrapeStages(server);
-    const floor = floorMs(preemptMs);
-    const minus = (v: number | null) => (v === null ? null : Math.round(v - floor));
+    const floor = SEQUENTIAL_FLOOR_MS;
+    const preemptiveFloor = floorMs(preemptMs);
+    const minus = (v: number | null, f = floor) => (v === null ? null : Math.round(v - f));
     const round = (v: number | null) => (v === null ? null : Math.round(v));
     return {
       preemptMs,
@@ -52,10 +60,13 @@ export async function latencyPhase(
       turns,
       answered: run.fromLastFrameMs.length,
       floorMs: floor,
+      preemptiveFloorMs: preemptiveFloor,
       p50Ms: round(run.fromVoiceEnd.p50),
       p99Ms: round(run.fromVoiceEnd.p99),
       overheadP50Ms: minus(run.fromVoiceEnd.p50),
       overheadP99Ms: minus(run.fromVoiceEnd.p99),
+      overheadPreemptiveP50Ms: minus(run.fromVoiceEnd.p50, preemptiveFloor),
+      overheadPreemptiveP99Ms: minus(run.fromVoiceEnd.p99, preemptiveFloor),
       underruns: run.underruns,
       fromLastFrameMs: run.fromLastFrameMs,
       serverStages: Object.fromEntries(
@@ -67,7 +78,29 @@ export async function latencyPhase(
   }
 }
 
-export type Target = 'silero' | 'webrtc' | 'bare';
+/**
+ * A capacity target: `silero`, `webrtc` (the voicebot with that VAD) or `bare` (the bare ws
+ * server), optionally `@N` or `@all` workers for the voicebot (default 1; `all` = the cores).
+ */
+export type Target = string;
+
+export interface TargetSpec {
+  target: Target;
+  kind: 'silero' | 'webrtc' | 'bare';
+  workers: number;
+  label: string;
+}
+
+export function parseTarget(target: Target): TargetSpec {
+  const m = /^(silero|webrtc|bare)(?:@(all|\d+))?$/.exec(target);
+  if (!m) throw new Error(`bad bench target ${target}: silero|webrtc|bare[@N|@all]`);
+  const kind = m[1] as TargetSpec['kind'];
+  const workers = m[2] === 'all' ? cpus().length : Number(m[2] ?? 1);
+  if (kind === 'bare' && workers !== 1) throw new Error('the bare server has one process');
+  const label =
+    kind === 'bare' ? 'bare ws server' : `${kind} VAD, ${workers} worker${workers > 1 ? 's' : ''}`;
+  return { target, kind, workers, label };
+}
 
 export interface CapacityStep extends StepVerdict {
   idleRssMb: number;
@@ -75,13 +108,13 @@ export interface CapacityStep extends StepVerdict {
 
 export interface CapacityResult {
   target: Target;
+  label: string;
+  workers: number;
   steps: CapacityStep[];
-  /** Largest N that held by the issue's rule (null: none did). */
+  /** Largest N that held (null: none did). */
   largestHolding: number | null;
-  /** Largest N that held by the relative rule the climb uses. */
-  largestHoldingRelative: number | null;
   stoppedBecause: string;
-  /** RSS slope over the steps' max RSS (MB per live call). */
+  /** RSS slope over the steps' idle and max RSS (MB per live call). */
   rssMbPerCall: number | null;
 }
 
@@ -89,51 +122,69 @@ export interface CapacityOptions {
   stepCalls: number[];
   stepDurationMs: number;
   rampMs: (calls: number) => number;
-  overheadLimitMs: number;
-  /** Overhead p99 of the one-call latency run (PREEMPT_MS=200); the relative rule's base. */
-  baselineOverheadP99Ms: number;
-  /** Stop climbing after this many steps (time box). */
+  /** A step's p99 (end of voice → first audio) must stay within this (ms); see `judge`. */
+  p99LimitMs: number;
+  /** Stop climbing after this many steps of the list (time box). */
   maxSteps: number;
+  /** Steps spent narrowing between the last holding and the first failing step. */
+  bisectSteps: number;
   /** When the first step fails, try smaller ones down to this. */
   minCalls: number;
   log: (s: string) => void;
 }
 
-/** Steps up until one fails (or the list or time box ends); if the first fails, halves down. */
+/**
+ * Steps up until one fails (or the list or time box ends), then bisects between the last step
+ * that held and the one that failed; if the very first step fails, halves down.
+ */
 export async function capacityPhase(
   fake: Fake,
   target: Target,
   o: CapacityOptions,
 ): Promise<CapacityResult> {
+  const spec = parseTarget(target);
   const steps: CapacityStep[] = [];
   let stoppedBecause = 'step list exhausted';
   const tryStep = async (calls: number): Promise<CapacityStep> => {
-    const s = await oneStep(fake, target, calls, o);
+    const s = await oneStep(fake, spec, calls, o);
     steps.push(s);
     o.log(
-      `  ${target} ${calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}, relative rule ${s.holdsRelative ? 'holds' : `fails (${s.whyRelative.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, overhead p99 ${s.overheadP99Ms ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
+      `  ${spec.label}, ${calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, underruns ${s.underruns} (${s.underrunMs} ms), onset jitter ${s.onsetJitter}, server cpu ${s.serverCpuMeanPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
     );
     return s;
   };
+  let lo: number | null = null;
+  let hi: number | null = null;
   for (const [i, calls] of o.stepCalls.entries()) {
     if (i >= o.maxSteps) {
       stoppedBecause = `time box (${o.maxSteps} steps)`;
       break;
     }
     const s = await tryStep(calls);
-    if (!s.holdsRelative) {
-      stoppedBecause = `${calls} calls: ${s.whyRelative.join(', ')}`;
-      if (i === 0) {
-        for (let n = Math.floor(calls / 2); n >= o.minCalls; n = Math.floor(n / 2))
-          if ((await tryStep(n)).holdsRelative) break;
+    if (s.holds) {
+      lo = calls;
+      continue;
+    }
+    stoppedBecause = `${calls} calls: ${s.why.join(', ')}`;
+    hi = calls;
+    break;
+  }
+  if (hi !== null && lo === null) {
+    for (let n = Math.floor(hi / 2); n >= o.minCalls; n = Math.floor(n / 2)) {
+      if ((await tryStep(n)).holds) {
+        lo = n;
+        break;
       }
-      break;
+      hi = n;
     }
   }
-  const largest = (ok: (s: CapacityStep) => boolean) => {
-    const n = steps.filter(ok).map((s) => s.calls);
-    return n.length ? Math.max(...n) : null;
-  };
+  for (let k = 0; k < o.bisectSteps && lo !== null && hi !== null; k++) {
+    const grain = hi - lo > 40 ? 10 : 1;
+    const mid = Math.round((lo + hi) / 2 / grain) * grain;
+    if (mid <= lo || mid >= hi) break;
+    if ((await tryStep(mid)).holds) lo = mid;
+    else hi = mid;
+  }
   const points: Array<[number, number]> = [];
   for (const s of steps) {
     points.push([0, s.idleRssMb]);
@@ -142,9 +193,10 @@ export async function capacityPhase(
   const perCall = slope(points);
   return {
     target,
+    label: spec.label,
+    workers: spec.workers,
     steps,
-    largestHolding: largest((s) => s.holds),
-    largestHoldingRelative: largest((s) => s.holdsRelative),
+    largestHolding: lo,
     stoppedBecause,
     rssMbPerCall: perCall === null ? null : Math.round(perCall * 1000) / 1000,
   };
@@ -152,12 +204,12 @@ export async function capacityPhase(
 
 async function oneStep(
   fake: Fake,
-  target: Target,
+  spec: TargetSpec,
   calls: number,
   o: CapacityOptions,
 ): Promise<CapacityStep> {
   const common = { calls, durationMs: o.stepDurationMs, rampMs: o.rampMs(calls) };
-  if (target === 'bare') {
+  if (spec.kind === 'bare') {
     const bare = await startBare();
     try {
       const idleRssMb = rssMb([bare.child.pid]);
@@ -167,12 +219,16 @@ async function oneStep(
         scenario: BARE_SCENARIO,
         serverPids: [bare.child.pid],
       });
-      return { ...judge(r, null, o.overheadLimitMs, o.baselineOverheadP99Ms), idleRssMb };
+      return { ...judge(r, null, 1), idleRssMb };
     } finally {
       await stop(bare.child);
     }
   }
-  const server = await startServer(fake, { vad: target, preemptMs: 200 });
+  const server = await startServer(fake, {
+    vad: spec.kind,
+    preemptMs: 200,
+    workers: spec.workers,
+  });
   try {
     const idleRssMb = rssMb(server.pids());
     const r = await runStep({
@@ -181,7 +237,7 @@ async function oneStep(
       scenario: BOT_SCENARIO,
       serverPids: server.pids(),
     });
-    return { ...judge(r, floorMs(200), o.overheadLimitMs, o.baselineOverheadP99Ms), idleRssMb };
+    return { ...judge(r, o.p99LimitMs, spec.workers), idleRssMb };
   } finally {
     await server.close();
   }
@@ -193,4 +249,4 @@ export function machine(): { cpus: number; model: string; node: string } {
 }
 
 export const CPU_SHARING =
-  "All processes share the machine's cores with no pinning: the voicebot server (1 worker, one Node process), the fake OpenAI (its own Node process), the load generator (its own Node process, bench/load-worker.ts) and the bench orchestrator (idle during capacity steps; it drives the single latency call itself). The OS scheduler shares the cores; server CPU % is of one core.";
+  "All processes share the machine's cores with no pinning: the voicebot server (the compiled dist/cli/main.js; one Node process per worker, plus the cluster primary when WORKERS > 1), the fake OpenAI (its own Node process), the load generator (its own Node process, bench/load-worker.ts) and the bench orchestrator (idle during capacity steps; it drives the single latency call itself). The OS scheduler shares the cores; server CPU % is summed over the server's processes, 100 % = one core.";

@@ -24,15 +24,20 @@ export interface Child {
 
 /** Starts `node --import tsx <script> ...args` in the repository root; `''` in env unsets. */
 export function startTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  return startNode(['--import', 'tsx', join(ROOT, script), ...args], env);
+}
+
+/** Starts `node <args>` in the repository root; `''` in env unsets a variable. */
+export function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
   // An empty string removes a variable the bench's own environment may carry (DATABASE_URL...).
   for (const [k, v] of Object.entries(env)) if (v === '') delete merged[k];
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: merged,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  if (proc.pid === undefined) throw new Error(`could not start ${script}`);
+  if (proc.pid === undefined) throw new Error(`could not start node ${args.join(' ')}`);
   live.add(proc);
   const stdout: string[] = [];
   const stderrTail: string[] = [];

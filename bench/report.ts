@@ -9,6 +9,8 @@ export interface BenchResults {
   cpuSharing: string;
   providerModel: Record<string, number | string>;
   latency: LatencyResult[];
+  /** A capacity step holds while its p99 ≤ this (null until the latency phase ran). */
+  capacityP99LimitMs: number | null;
   capacity: CapacityResult[];
   memory: Array<{ target: string; rssMbPerCall: number | null }>;
   notes: string[];
@@ -27,13 +29,12 @@ export function formatResults(r: BenchResults): string {
     '',
     '## Latency (one call, end of caller voice → first bot audio frame)',
     '',
-    '| preemptive STT | turns | p50 | p99 | floor | overhead p50 | overhead p99 | server firstAudioMs p50 / p99 (histogram) | underruns |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    '| preemptive STT | turns | p50 | p99 | floor (issue) | overhead p50 / p99 | preemptive floor | overhead above it p50 / p99 | underruns |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const l of r.latency) {
-    const fa = l.serverStages.firstAudioMs;
     out.push(
-      `| ${l.preemptMs ? `on (PREEMPT_MS=${l.preemptMs})` : 'off (PREEMPT_MS=0)'} | ${l.answered}/${l.turns} | ${v(l.p50Ms)} | ${v(l.p99Ms)} | ${l.floorMs} | ${v(l.overheadP50Ms)} | ${v(l.overheadP99Ms)} | ${fa ? `${v(fa.p50Ms)} / ${v(fa.p99Ms)}` : '-'} | ${l.underruns} |`,
+      `| ${l.preemptMs ? `on (PREEMPT_MS=${l.preemptMs})` : 'off (PREEMPT_MS=0)'} | ${l.answered}/${l.turns} | ${v(l.p50Ms)} | ${v(l.p99Ms)} | ${l.floorMs} | ${v(l.overheadP50Ms)} / ${v(l.overheadP99Ms)} | ${l.preemptiveFloorMs} | ${v(l.overheadPreemptiveP50Ms)} / ${v(l.overheadPreemptiveP99Ms)} | ${l.underruns} |`,
     );
   }
   out.push(
@@ -58,25 +59,19 @@ export function formatResults(r: BenchResults): string {
     '',
     '## Capacity (live calls, PREEMPT_MS=200)',
     '',
-    "Issue rule: every call completed, no underruns, overhead p99 ≤ 50 ms. Relative rule (what the climb follows): every call completed, overhead p99 ≤ the one-call run's overhead p99 + 50 ms, underruns < 1 % of bot audio, server CPU < 95 %.",
+    `A step holds when every call completes, no underrun (hole in bot audio) appears, server CPU is not saturated and p99 end of voice → first audio ≤ ${v(r.capacityP99LimitMs)} ms (the one-call p99 or the issue's floor, whichever is lower, + 50 ms).`,
     '',
-    '| server | calls | issue rule | relative rule | p50 | p99 | overhead p99 | underruns (ms) | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
-    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    '| server | calls | holds | p50 | p99 | underruns (ms) | onset jitter | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
   );
   for (const c of r.capacity)
-    for (const s of c.steps)
+    for (const s of [...c.steps].sort((a, b) => a.calls - b.calls))
       out.push(
-        `| ${c.target} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${s.holdsRelative ? 'yes' : `no: ${s.whyRelative.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${v(s.overheadP99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
+        `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.onsetJitter} | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
       );
-  out.push(
-    '',
-    '| server | largest N (issue rule) | largest N (relative rule) | stopped because |',
-    '| --- | ---: | ---: | --- |',
-  );
+  out.push('', '| server | largest N that holds | stopped because |', '| --- | ---: | --- |');
   for (const c of r.capacity)
-    out.push(
-      `| ${c.target} | ${v(c.largestHolding)} | ${v(c.largestHoldingRelative)} | ${c.stoppedBecause} |`,
-    );
+    out.push(`| ${c.label} | ${v(c.largestHolding)} | ${c.stoppedBecause} |`);
   out.push(
     '',
     '## Memory per live call (RSS slope over the steps)',

@@ -3,11 +3,12 @@
  * loopback only, a throwaway DATA_DIR) and the bare ws server; and reading the voicebot's
  * `/metrics` stage histograms.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { firstLine, freePort, startTs, stop, type Child } from './processes.js';
+import { firstLine, freePort, ROOT, startNode, startTs, stop, type Child } from './processes.js';
 
 export interface Fake {
   child: Child;
@@ -36,7 +37,11 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Starts `src/cli/main.ts serve` against the fake and waits until `/healthz` answers. */
+/**
+ * Starts the compiled server (`dist/cli/main.js serve`, what `npm start` runs; `npm run bench`
+ * builds it first) against the fake and waits until `/healthz` answers and, with several
+ * workers, until every worker listens.
+ */
 export async function startServer(fake: Fake, settings: ServerSettings): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'voicebot-bench-'));
@@ -54,8 +59,12 @@ export async function startServer(fake: Fake, settings: ServerSettings): Promise
     GREETING_TEXT: 'Namaste! How can I help you today?',
     CALL_WEBHOOK_URL: '',
   };
-  const child = startTs('src/cli/main.ts', ['serve'], env);
+  const entry = join(ROOT, 'dist', 'cli', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
+  const child = startNode([entry, 'serve'], env);
   const httpUrl = `http://127.0.0.1:${port}`;
+  const workers = settings.workers ?? 1;
+  const seen = new Set<number>();
   const t0 = performance.now();
   for (;;) {
     if (child.proc.exitCode !== null || child.proc.signalCode !== null)
@@ -65,12 +74,13 @@ export async function startServer(fake: Fake, settings: ServerSettings): Promise
       throw new Error(`server did not answer /healthz within 60 s`);
     }
     try {
-      const res = await fetch(`${httpUrl}/healthz`);
-      if (res.ok) break;
+      // Each worker answers with its pid; new connections spread over them, so poll until all did.
+      seen.add(await healthPid(`${httpUrl}/healthz`));
+      if (seen.size >= workers) break;
     } catch {
       // not listening yet
     }
-    await sleep(100);
+    await sleep(seen.size ? 20 : 100);
   }
   return {
     child,
@@ -83,6 +93,24 @@ export async function startServer(fake: Fake, settings: ServerSettings): Promise
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** GET /healthz on a fresh connection (keep-alive would pin every poll to one worker). */
+function healthPid(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        const pid = res.statusCode === 200 ? (JSON.parse(body) as { pid?: unknown }).pid : null;
+        if (typeof pid === 'number') resolve(pid);
+        else reject(new Error(`/healthz answered ${res.statusCode}`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('/healthz timed out')));
+    req.on('error', reject);
+  });
 }
 
 function childPids(pid: number): number[] {

@@ -1,7 +1,7 @@
 /**
- * `npm run bench:smoke`: a tiny bench (3 latency turns with preemptive STT, one capacity step of
- * 5 calls against the server with VAD=webrtc and against the bare ws server) that exits non-zero
- * when a measurement is missing. About 45 s.
+ * `npm run bench:smoke` (part of `npm test`): a tiny bench (3 latency turns with preemptive STT,
+ * one capacity step of 5 calls against a 2-worker server and against the bare ws server) that
+ * exits non-zero when a measurement is missing. About 45 s.
  */
 import { join } from 'node:path';
 import { runBench } from './main.js';
@@ -10,7 +10,7 @@ const results = await runBench({
   kind: 'smoke',
   latencyTurns: 3,
   preemptSettings: [200],
-  targets: ['webrtc', 'bare'],
+  targets: ['silero@2', 'bare'],
   capacity: {
     stepCalls: [5],
     stepDurationMs: 8000,
@@ -18,6 +18,7 @@ const results = await runBench({
     overheadLimitMs: 50,
     maxSteps: 1,
     minCalls: 5,
+    bisectSteps: 0,
   },
   outFile: join(import.meta.dirname, 'results.smoke.json'),
 });
