@@ -21,7 +21,7 @@ await runBench({
   kind: 'full',
   latencyTurns: Number(process.env.BENCH_TURNS ?? 20),
   preemptSettings: [200, 0],
-  targets: list(process.env.BENCH_TARGETS, 'silero,webrtc,bare,silero@all') as Target[],
+  targets: list(process.env.BENCH_TARGETS, 'silero,webrtc,bare,silero@all'),
   capacity: {
     stepCalls: list(process.env.BENCH_STEPS, '50,100,200,400,800,1200,1600').map(Number),
     stepDurationMs: Number(process.env.BENCH_STEP_S ?? 20) * 1000,
