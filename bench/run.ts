@@ -9,7 +9,6 @@
  */
 import { join } from 'node:path';
 import { runBench } from './main.js';
-import type { Target } from './phases.js';
 
 const list = (v: string | undefined, d: string) =>
   (v ?? d)
