@@ -68,7 +68,6 @@ export interface StepVerdict {
   underruns: number;
   underrunMs: number;
   maxUnderrunMs: number;
-  onsetJitter: number;
   failedCalls: number;
   errors: number;
   serverCpuMeanPct: number | null;
@@ -106,7 +105,6 @@ export function judge(r: LoadReport, p99LimitMs: number | null, workers: number)
     underruns: r.playback.underruns,
     underrunMs: r.playback.underrunMs,
     maxUnderrunMs: r.playback.maxUnderrunMs,
-    onsetJitter: r.playback.onsetJitter,
     failedCalls: r.calls.failed,
     errors: r.errors.total,
     serverCpuMeanPct: r.server?.cpuPercentMean ?? null,

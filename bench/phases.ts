@@ -149,7 +149,7 @@ export async function capacityPhase(
     const s = await oneStep(fake, spec, calls, o);
     steps.push(s);
     o.log(
-      `  ${spec.label}, ${calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, underruns ${s.underruns} (${s.underrunMs} ms), onset jitter ${s.onsetJitter}, server cpu ${s.serverCpuMeanPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
+      `  ${spec.label}, ${calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, underruns ${s.underruns} (${s.underrunMs} ms), server cpu ${s.serverCpuMeanPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
     );
     return s;
   };

@@ -61,13 +61,13 @@ export function formatResults(r: BenchResults): string {
     '',
     `A step holds when every call completes, no underrun (hole in bot audio) appears, server CPU is not saturated and p99 end of voice → first audio ≤ ${v(r.capacityP99LimitMs)} ms (the one-call p99 or the issue's floor, whichever is lower, + 50 ms).`,
     '',
-    '| server | calls | holds | p50 | p99 | underruns (ms) | onset jitter | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    '| server | calls | holds | p50 | p99 | underruns (ms) | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
   );
   for (const c of r.capacity)
     for (const s of [...c.steps].sort((a, b) => a.calls - b.calls))
       out.push(
-        `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.onsetJitter} | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
+        `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
       );
   out.push('', '| server | largest N that holds | stopped because |', '| --- | ---: | --- |');
   for (const c of r.capacity)

@@ -59,13 +59,9 @@ export interface LoadReport {
     framesReceived: number;
     bytesReceived: number;
     botAudioMs: number;
-    /** Holes in bot audio (see `SimulatedCall.underruns`). */
     underruns: number;
     underrunMs: number;
     maxUnderrunMs: number;
-    /** Gaps of ≤ 20 ms in an utterance's first 100 ms (see `SimulatedCall.onsetJitter`). */
-    onsetJitter: number;
-    onsetJitterMs: number;
     clears: number;
     marksReceived: number;
     marksEchoed: number;
@@ -159,7 +155,6 @@ export function formatLoadReport(r: LoadReport): string {
       'underruns',
       `${p.underruns} (${Math.round(p.underrunMs)} ms, max ${Math.round(p.maxUnderrunMs)} ms)`,
     ),
-    kv('onset jitter (≤ 20 ms gaps, first 100 ms)', `${p.onsetJitter} (${p.onsetJitterMs} ms)`),
     kv('clears', p.clears),
     kv('marks', `${p.marksReceived} received, ${p.marksEchoed} echoed`),
     kv('invalid frames', p.invalidFrames ? `${p.invalidFrames} (${p.invalidKinds.join('; ')})` : 0),

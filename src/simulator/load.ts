@@ -119,7 +119,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const cpu = process.cpuUsage(cpu0);
   const sum = (f: (r: CallResult) => number) => results.reduce((a, r) => a + f(r), 0);
   const underruns = results.flatMap((r) => r.call.underruns);
-  const onset = results.flatMap((r) => r.call.onsetJitter);
   const invalid = results.flatMap((r) => r.call.invalidFrames);
   const bytesReceived = sum((r) => r.runner?.bytesReceived ?? 0);
   return {
@@ -160,8 +159,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       underruns: underruns.length,
       underrunMs: Math.round(underruns.reduce((a, b) => a + b, 0)),
       maxUnderrunMs: Math.round(Math.max(0, ...underruns)),
-      onsetJitter: onset.length,
-      onsetJitterMs: Math.round(onset.reduce((a, b) => a + b, 0)),
       clears: sum((r) => r.call.clears.length),
       marksReceived: sum((r) => r.call.marks.length),
       marksEchoed: sum((r) => r.call.marks.filter((m) => m.echoedAt !== undefined).length),

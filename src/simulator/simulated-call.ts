@@ -36,10 +36,6 @@ export interface ReceivedMark {
   echoedAt?: number;
 }
 
-/** See `SimulatedCall.onsetJitter`. */
-export const ONSET_MS = 100;
-export const ONSET_MAX_GAP_MS = 20;
-
 export class SimulatedCall extends EventEmitter {
   readonly streamSid: string;
   readonly callSid: string;
@@ -47,18 +43,8 @@ export class SimulatedCall extends EventEmitter {
   readonly marks: ReceivedMark[] = [];
   readonly clears: number[] = [];
   readonly botAudio: Buffer[] = [];
-  /**
-   * Gaps between bot frames of one utterance, against real time (ms each): playback ran dry
-   * and the caller heard a hole. Excludes `onsetJitter`.
-   */
+  /** Gaps between bot frames of one utterance, against real time (ms each). */
   readonly underruns: number[] = [];
-  /**
-   * Gaps of at most one frame (20 ms) in an utterance's first 100 ms. The server sends the first
-   * frame as soon as it has one (latency first), so until streamed TTS has built a cushion, a
-   * frame a few ms late leaves a short gap where TTS audio usually starts with silence anyway.
-   * Counted apart so that load-induced underruns stand out.
-   */
-  readonly onsetJitter: number[] = [];
   readonly invalidFrames: string[] = [];
   startedAt = 0;
   closedAt: number | undefined;
@@ -71,7 +57,6 @@ export class SimulatedCall extends EventEmitter {
   /** Virtual time at which everything received so far finishes playing. */
   private playEnd = 0;
   private inUtterance = false;
-  private utteranceStartAt = 0;
   private readonly pendingEchoes = new Set<NodeJS.Timeout>();
   private readonly bytesPerMs: number;
   private micTimer: NodeJS.Timeout | undefined;
@@ -286,13 +271,8 @@ export class SimulatedCall extends EventEmitter {
           this.invalid(`media of ${audio.length} bytes`);
         if (audio.length > 100_000) this.invalid('media over 100 KB');
         const ms = audio.length / this.bytesPerMs;
-        if (!this.inUtterance) this.utteranceStartAt = now;
         if (this.playEnd < now) {
-          if (this.inUtterance && this.playEnd > 0) {
-            const gap = now - this.playEnd;
-            const onset = now - this.utteranceStartAt <= ONSET_MS && gap <= ONSET_MAX_GAP_MS;
-            (onset ? this.onsetJitter : this.underruns).push(gap);
-          }
+          if (this.inUtterance && this.playEnd > 0) this.underruns.push(now - this.playEnd);
           this.playEnd = now;
         }
         const frame = { at: now, bytes: audio.length, playAt: this.playEnd };

@@ -10,7 +10,6 @@ export interface CallSummary {
   clears: number;
   underruns: number;
   underrunMs: number;
-  onsetJitter: number;
   invalidFrames: string[];
   closeCode: number | null;
   closeReason: string;
@@ -38,7 +37,6 @@ export function summarize(call: SimulatedCall, sampleRate: number): CallSummary 
     clears: call.clears.length,
     underruns: call.underruns.length,
     underrunMs: Math.round(call.underruns.reduce((a, b) => a + b, 0)),
-    onsetJitter: call.onsetJitter.length,
     invalidFrames: call.invalidFrames,
     closeCode: call.closeCode ?? null,
     closeReason: call.closeReason,
@@ -56,7 +54,7 @@ export function formatSummary(s: CallSummary): string {
     `bot audio:               ${s.botAudioMs} ms`,
     `marks:                   ${s.marks.map((m) => `${m.name} @${m.receivedAtMs} ms (echoed ${m.echoedAtMs ?? '-'} ms)`).join(', ') || 'none'}`,
     `clears:                  ${s.clears}`,
-    `underruns:               ${s.underruns} (${s.underrunMs} ms; onset jitter ${s.onsetJitter})`,
+    `underruns:               ${s.underruns} (${s.underrunMs} ms)`,
   ];
   if (s.invalidFrames.length > 0)
     lines.push(`invalid frames:          ${s.invalidFrames.join('; ')}`);
