@@ -27,6 +27,7 @@ export interface Config {
     readonly frameMs: number;
     readonly prebufferMs: number;
     readonly leadMs: number;
+    readonly startMs: number;
     readonly tickMs: number;
   };
   readonly ws: {
@@ -97,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       frameMs: e.PLAYBACK_FRAME_MS,
       prebufferMs: e.PLAYBACK_PREBUFFER_MS,
       leadMs: e.PLAYBACK_LEAD_MS,
+      startMs: e.PLAYBACK_START_MS,
       tickMs: e.PLAYBACK_TICK_MS,
     },
     ws: {

@@ -4,7 +4,9 @@
  *
  * Pacing: at the start of a burst up to `prebufferMs` goes out at once; after that the player
  * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
- * whole reply is never dumped in one go. Timeline positions are milliseconds of audio on this
+ * whole reply is never dumped in one go. An utterance that starts into silence waits until it
+ * has `startMs` of audio queued (or its end, or `startMs` has passed since its first frame), so
+ * streamed TTS starts with a cushion instead of frame-by-frame, where any hiccup is a hole. Timeline positions are milliseconds of audio on this
  * stream (`sentMs` counts everything sent; `playedMs(now)` estimates what has played).
  */
 import {
@@ -33,6 +35,8 @@ export interface PlayerOptions {
   frameMs: number;
   prebufferMs: number;
   leadMs: number;
+  /** Audio an utterance gathers before its first frame when nothing is playing (0: none). */
+  startMs?: number;
   /** Stop sending while the socket holds more than this many unsent bytes. */
   maxBufferedBytes: number;
   /** Writers wait while more than this much audio is queued locally. */
@@ -196,17 +200,21 @@ export class OutboundPlayer implements Pumpable {
   enqueueFrames(utt: Utterance, frames: Buffer[]): void {
     if (this.closed) return;
     const bytesPerMs = (this.opts.sampleRate * 2) / 1000;
+    const now = this.now();
+    if (frames.length) utt.firstQueuedAt ??= now;
     for (const audio of frames) {
       const ms = audio.length / bytesPerMs;
       this.queue.push({ audio, ms, utt });
       this.queuedMs += ms;
+      utt.queuedAudioMs += ms;
     }
-    this.pump(this.now());
+    this.pump(now);
   }
 
   /** @internal Queues the utterance's mark after its last frame. */
   enqueueMark(utt: Utterance): void {
     if (this.closed) return;
+    utt.markQueued = true;
     this.queue.push({ audio: null, ms: 0, utt });
     this.pump(this.now());
   }
@@ -216,8 +224,10 @@ export class OutboundPlayer implements Pumpable {
     const kept: QueueItem[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
       const item = this.queue[i]!;
-      if (item.utt === utt) this.queuedMs -= item.ms;
-      else kept.push(item);
+      if (item.utt === utt) {
+        this.queuedMs -= item.ms;
+        utt.queuedAudioMs -= item.ms;
+      } else kept.push(item);
     }
     this.queue.length = 0;
     this.head = 0;
@@ -250,6 +260,8 @@ export class OutboundPlayer implements Pumpable {
         transport.send(this.opts.encodeMark(streamSid, item.utt.markName));
         continue;
       }
+      if (this.bufferEndAt <= now && item.utt.startMs === undefined && !this.ready(item.utt, now))
+        break; // gathering the start cushion; the pacer's tick comes back
       if (this.bufferEndAt <= now) {
         // Exotel has played everything: a new burst starts. A gap inside an utterance is an underrun.
         if (item.utt.startMs !== undefined && this.bufferEndAt > 0) {
@@ -264,6 +276,7 @@ export class OutboundPlayer implements Pumpable {
       if (transport.bufferedBytes > maxBufferedBytes) break;
       this.head++;
       this.queuedMs -= item.ms;
+      item.utt.queuedAudioMs -= item.ms;
       if (item.utt.startMs === undefined) {
         item.utt.startMs = this.sentMs;
         item.utt.firstFrameAt = now;
@@ -287,6 +300,14 @@ export class OutboundPlayer implements Pumpable {
       this.opts.pacer.register(this);
     }
     this.wakeWriters();
+  }
+
+  /** An utterance may start into silence: it has its cushion, its end, or has waited enough. */
+  private ready(utt: Utterance, now: number): boolean {
+    const startMs = this.opts.startMs ?? 0;
+    return (
+      utt.queuedAudioMs >= startMs || utt.markQueued || now - (utt.firstQueuedAt ?? now) >= startMs
+    );
   }
 
   private wakeWriters(): void {

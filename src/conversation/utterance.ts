@@ -26,6 +26,12 @@ export class Utterance {
   firstFrameAt: number | undefined;
   /** Milliseconds of audio sent to Exotel so far. */
   sentAudioMs = 0;
+  /** @internal Milliseconds of this utterance's audio in the player's queue. */
+  queuedAudioMs = 0;
+  /** @internal now() when its first frame was queued. */
+  firstQueuedAt: number | undefined;
+  /** @internal Its mark is queued: no more audio will come. */
+  markQueued = false;
   readonly played: Promise<PlaybackResult>;
 
   private resampler: StreamResampler | undefined;

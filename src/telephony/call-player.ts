@@ -22,6 +22,7 @@ export function createCallPlayer(
     frameMs: config.playback.frameMs,
     prebufferMs: config.playback.prebufferMs,
     leadMs: config.playback.leadMs,
+    startMs: config.playback.startMs,
     maxBufferedBytes: config.ws.maxBufferedBytes,
     transport: {
       send: (text) => socket.send(text),

@@ -11,7 +11,7 @@ interface Sent {
 }
 
 /** A player on a hand-driven clock with a transport that records what it sends. */
-function setup(opts: { sampleRate?: number; maxQueuedMs?: number } = {}) {
+function setup(opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: number } = {}) {
   let now = 1000;
   const sent: Sent[] = [];
   const transport = { bufferedBytes: 0, send: (t: string) => sent.push(JSON.parse(t) as Sent) };
@@ -25,6 +25,7 @@ function setup(opts: { sampleRate?: number; maxQueuedMs?: number } = {}) {
     leadMs: 120,
     maxBufferedBytes: 64 * 1024,
     maxQueuedMs: opts.maxQueuedMs,
+    startMs: opts.startMs,
     transport,
     pacer,
     encodeMedia: encodeMediaFromBase64,
@@ -200,6 +201,60 @@ describe('OutboundPlayer', () => {
     await utt.writeBytes(audio(100, 16000));
     expect(player.stats.underruns).toBe(1);
     expect(player.stats.underrunMs).toBeCloseTo(200, 0);
+  });
+
+  describe('start cushion (startMs)', () => {
+    it('holds a streamed utterance until it has startMs of audio, then sends it all', async () => {
+      const { player, media, sentMs, advance } = make({ startMs: 60 });
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(40, 16000));
+      advance(10);
+      expect(media()).toHaveLength(0);
+      await utt.writeBytes(audio(40, 16000)); // 80 ms queued ≥ 60
+      expect(sentMs()).toBe(80);
+      expect(utt.firstFrameAt).toBe(1010);
+      advance(60);
+      await utt.writeBytes(audio(20, 16000));
+      expect(player.stats.underruns).toBe(0); // 80 ms of cushion covered the 60 ms wait
+    });
+
+    it('starts after startMs of waiting when the audio comes slower than that', async () => {
+      const { player, media, advance } = make({ startMs: 60 });
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(20, 16000));
+      advance(40);
+      expect(media()).toHaveLength(0);
+      advance(20);
+      expect(media()).toHaveLength(1);
+    });
+
+    it('starts a short utterance at once when its end is known', async () => {
+      const { player, sent, media } = make({ startMs: 60 });
+      const utt = await player.startUtterance('fallback_done', 16000);
+      await utt.writeBytes(audio(20, 16000));
+      expect(media()).toHaveLength(0);
+      utt.end();
+      expect(media()).toHaveLength(1);
+      expect(sent.at(-1)?.event).toBe('mark');
+    });
+
+    it('does not hold an utterance that follows one still playing', async () => {
+      const { player, media } = make({ startMs: 60 });
+      const first = await player.startUtterance('greeting_done', 16000);
+      await first.writeBytes(audio(100, 16000));
+      first.end();
+      const sentBefore = media().length;
+      const second = await player.startUtterance('response_done', 16000);
+      await second.writeBytes(audio(20, 16000));
+      expect(media().length).toBe(sentBefore + 1);
+    });
+
+    it('without a cushion (startMs 0) the first frame leaves at once', async () => {
+      const { player, media } = make({ startMs: 0 });
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(20, 16000));
+      expect(media()).toHaveLength(1);
+    });
   });
 
   it('a cancelled utterance sends no more audio and no mark', async () => {
