@@ -11,11 +11,37 @@ import OpenAI, {
   PermissionDeniedError,
   RateLimitError,
 } from 'openai';
+import { Agent } from 'undici';
 import { VoicebotError } from '../errors.js';
 
+/**
+ * How long an idle connection to the API is kept for the next request. Node's fetch keeps one
+ * for 4 s unless the server says otherwise, and a caller usually talks for longer than that
+ * between two LLM requests, so every turn would open a new TLS connection (several round trips
+ * from India to the API: hundreds of ms on the critical path). A server that closes earlier
+ * announces it (`Keep-Alive: timeout=N`), which undici honours.
+ */
+export const KEEP_ALIVE_MS = 60_000;
+
+/** One connection pool for the process, shared by STT, LLM and TTS. */
+let sharedDispatcher: Agent | undefined;
+
 export function createOpenAIClient(opts: { apiKey: string; baseUrl?: string | undefined }): OpenAI {
-  // The SDK's own logger would print raw response data (transcripts) on a malformed stream.
-  return new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logLevel: 'off' });
+  sharedDispatcher ??= new Agent({
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveMaxTimeout: 10 * KEEP_ALIVE_MS,
+  });
+  return new OpenAI({
+    apiKey: opts.apiKey,
+    baseURL: opts.baseUrl,
+    maxRetries: 0,
+    // The SDK's own logger would print raw response data (transcripts) on a malformed stream.
+    logLevel: 'off',
+    // Node's built-in fetch (undici 6) with a dispatcher from the same undici major.
+    fetchOptions: { dispatcher: sharedDispatcher } as NonNullable<
+      ConstructorParameters<typeof OpenAI>[0]
+    >['fetchOptions'],
+  });
 }
 
 /** Maps anything an SDK call can throw to a VoicebotError with a stable code. */

@@ -57,6 +57,9 @@ export class FakeOpenAI {
   /** Spec violations and requests the fake cannot serve; tests should assert this stays empty. */
   readonly violations: string[] = [];
 
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connectionsAccepted = 0;
+
   private readonly sockets = new Set<Socket>();
   private readonly shutdown = new AbortController();
   private requestCount = 0;
@@ -69,6 +72,7 @@ export class FakeOpenAI {
     const { port } = server.address() as AddressInfo;
     this.baseUrl = `http://127.0.0.1:${port}/v1`;
     server.on('connection', (socket) => {
+      this.connectionsAccepted++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -77,7 +81,10 @@ export class FakeOpenAI {
   /** Loads the spec and listens on 127.0.0.1 on a free port. */
   static async start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
     const validator = await OpenApiValidator.load(options.specPath);
-    const server = createServer();
+    // Like an API front end that keeps idle connections open without announcing a time limit
+    // (no `Keep-Alive: timeout=N` header): the client's own idle limit decides reuse. Node's
+    // default would announce 5 s.
+    const server = createServer({ keepAliveTimeout: 0 });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
