@@ -38,9 +38,7 @@ export function createOpenAIClient(opts: { apiKey: string; baseUrl?: string | un
     // The SDK's own logger would print raw response data (transcripts) on a malformed stream.
     logLevel: 'off',
     // Node's built-in fetch (undici 6) with a dispatcher from the same undici major.
-    fetchOptions: { dispatcher: sharedDispatcher } as NonNullable<
-      ConstructorParameters<typeof OpenAI>[0]
-    >['fetchOptions'],
+    fetchOptions: { dispatcher: sharedDispatcher },
   });
 }
 
