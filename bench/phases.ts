@@ -7,6 +7,7 @@ import { stop } from './processes.js';
 import {
   BARE_SCENARIO,
   BOT_SCENARIO,
+  cpuSeconds,
   judge,
   rssMb,
   runStep,
@@ -104,6 +105,10 @@ export function parseTarget(target: Target): TargetSpec {
 
 export interface CapacityStep extends StepVerdict {
   idleRssMb: number;
+  /** The fake OpenAI's CPU over the step (% of one core): a loaded fake would inflate latency. */
+  fakeCpuPct: number | null;
+  /** The server's own stage histograms over the step (`/metrics`), voicebot only. */
+  serverStages: Record<string, ReturnType<typeof stageSummary>> | null;
 }
 
 export interface CapacityResult {
@@ -149,7 +154,7 @@ export async function capacityPhase(
     const s = await oneStep(fake, spec, calls, o);
     steps.push(s);
     o.log(
-      `  ${spec.label}, ${calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, underruns ${s.underruns} (${s.underrunMs} ms), server cpu ${s.serverCpuMeanPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
+      `  ${spec.label}, ${calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, underruns ${s.underruns} (${s.underrunMs} ms), server cpu ${s.serverCpuMeanPct ?? '-'} %, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
     );
     return s;
   };
@@ -209,6 +214,13 @@ async function oneStep(
   o: CapacityOptions,
 ): Promise<CapacityStep> {
   const common = { calls, durationMs: o.stepDurationMs, rampMs: o.rampMs(calls) };
+  const fakeCpu0 = cpuSeconds(fake.child.pid);
+  const t0 = performance.now();
+  const fakeCpuPct = () => {
+    const now = cpuSeconds(fake.child.pid);
+    if (now === null || fakeCpu0 === null) return null;
+    return Math.round(((now - fakeCpu0) / ((performance.now() - t0) / 1000)) * 1000) / 10;
+  };
   if (spec.kind === 'bare') {
     const bare = await startBare();
     try {
@@ -219,7 +231,7 @@ async function oneStep(
         scenario: BARE_SCENARIO,
         serverPids: [bare.child.pid],
       });
-      return { ...judge(r, null, 1), idleRssMb };
+      return { ...judge(r, null, 1), idleRssMb, fakeCpuPct: fakeCpuPct(), serverStages: null };
     } finally {
       await stop(bare.child);
     }
@@ -237,7 +249,15 @@ async function oneStep(
       scenario: BOT_SCENARIO,
       serverPids: server.pids(),
     });
-    return { ...judge(r, o.p99LimitMs, spec.workers), idleRssMb };
+    const stages = await scrapeStages(server);
+    return {
+      ...judge(r, o.p99LimitMs, spec.workers),
+      idleRssMb,
+      fakeCpuPct: fakeCpuPct(),
+      serverStages: Object.fromEntries(
+        Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
+      ),
+    };
   } finally {
     await server.close();
   }

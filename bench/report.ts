@@ -69,9 +69,45 @@ export function formatResults(r: BenchResults): string {
       out.push(
         `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
       );
-  out.push('', '| server | largest N that holds | stopped because |', '| --- | ---: | --- |');
+  const bare = r.capacity.find((c) => c.target === 'bare');
+  const bareCpu = bare ? cpuPerCall(bare) : null;
+  out.push(
+    '',
+    '| server | largest N that holds | stopped because | server CPU % of a core per call (at that N) | × the bare ws server |',
+    '| --- | ---: | --- | ---: | ---: |',
+  );
+  for (const c of r.capacity) {
+    const cpu = cpuPerCall(c);
+    const ratio = cpu !== null && bareCpu ? `${(cpu / bareCpu).toFixed(1)}×` : '-';
+    out.push(
+      `| ${c.label} | ${v(c.largestHolding)} | ${c.stoppedBecause} | ${cpu === null ? '-' : cpu.toFixed(3)} | ${c === bare ? '1×' : ratio} |`,
+    );
+  }
+  const stages = [
+    'endpointMs',
+    'sttAfterEndpointMs',
+    'llmFirstTokenMs',
+    'ttsFirstByteMs',
+    'firstAudioMs',
+  ];
+  out.push(
+    '',
+    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), and the fake OpenAI's CPU:",
+    '',
+    `| server | calls | ${stages.join(' | ')} | fake OpenAI CPU % |`,
+    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: |`,
+  );
   for (const c of r.capacity)
-    out.push(`| ${c.label} | ${v(c.largestHolding)} | ${c.stoppedBecause} |`);
+    for (const s of [...c.steps].sort((a, b) => a.calls - b.calls)) {
+      if (!s.serverStages) continue;
+      const cell = (k: string) => {
+        const h = s.serverStages?.[k];
+        return h ? `${v(h.p50Ms)} / ${v(h.p99Ms)}` : '-';
+      };
+      out.push(
+        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${v(s.fakeCpuPct)} |`,
+      );
+    }
   out.push(
     '',
     '## Memory per live call (RSS slope over the steps)',
@@ -83,6 +119,12 @@ export function formatResults(r: BenchResults): string {
   out.push('', `CPU sharing: ${r.cpuSharing}`);
   if (r.notes.length) out.push('', ...r.notes.map((n) => `- ${n}`));
   return out.join('\n');
+}
+
+/** Server CPU (% of one core) per live call at the largest step that held. */
+function cpuPerCall(c: BenchResults['capacity'][number]): number | null {
+  const s = c.steps.find((x) => x.calls === c.largestHolding);
+  return s?.serverCpuMeanPct == null ? null : s.serverCpuMeanPct / s.calls;
 }
 
 function stageNames(r: BenchResults): string[] {

@@ -7,8 +7,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { stageDurations, type TurnRecord } from '../conversation/turn-record.js';
 
 /** Buckets in milliseconds, dense where phone latency lives (100 ms – 3 s). */
+/** 50 ms steps up to 600 and 100 ms to 1.6 s, where a voice turn's stages and total live. */
 const LATENCY_BUCKETS_MS = [
-  25, 50, 100, 150, 200, 300, 400, 500, 650, 800, 1000, 1250, 1500, 2000, 3000, 5000, 10000,
+  10, 25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 700, 800, 900, 1000, 1100,
+  1200, 1300, 1400, 1500, 1600, 1800, 2000, 2500, 3000, 4000, 5000, 7500, 10000,
 ];
 
 const STAGES = [
