@@ -9,8 +9,6 @@ export interface BenchResults {
   cpuSharing: string;
   providerModel: Record<string, number | string>;
   latency: LatencyResult[];
-  /** A capacity step holds while its p99 ≤ this (null until the latency phase ran). */
-  capacityP99LimitMs: number | null;
   capacity: CapacityResult[];
   memory: Array<{ target: string; rssMbPerCall: number | null }>;
   notes: string[];
@@ -59,7 +57,7 @@ export function formatResults(r: BenchResults): string {
     '',
     '## Capacity (live calls, PREEMPT_MS=200)',
     '',
-    `A step holds when every call completes, no underrun (hole in bot audio) appears, server CPU is not saturated and p99 end of voice → first audio ≤ ${v(r.capacityP99LimitMs)} ms (the one-call p99 or the issue's floor, whichever is lower, + 50 ms).`,
+    "Each voicebot climb starts with a light-load step (the same scenario with a few calls). A step holds when every call completes, no underrun (hole in bot audio) appears, server CPU is not saturated and p99 end of voice → first audio ≤ the light-load p99 or the issue's floor, whichever is lower, + 50 ms: load may add at most 50 ms to the tail. Caller frames are 100 ms here (Exotel's documented size), so the end of voice is known to 100 ms and p99 sits higher than in the one-call run.",
     '',
     '| server | calls | holds | p50 | p99 | underruns (ms) | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
@@ -73,14 +71,14 @@ export function formatResults(r: BenchResults): string {
   const bareCpu = bare ? cpuPerCall(bare) : null;
   out.push(
     '',
-    '| server | largest N that holds | stopped because | server CPU % of a core per call (at that N) | × the bare ws server |',
-    '| --- | ---: | --- | ---: | ---: |',
+    '| server | light-load p99 → limit (ms) | largest N that holds | stopped because | server CPU % of a core per call (at that N) | × the bare ws server |',
+    '| --- | --- | ---: | --- | ---: | ---: |',
   );
   for (const c of r.capacity) {
     const cpu = cpuPerCall(c);
     const ratio = cpu !== null && bareCpu ? `${(cpu / bareCpu).toFixed(1)}×` : '-';
     out.push(
-      `| ${c.label} | ${v(c.largestHolding)} | ${c.stoppedBecause} | ${cpu === null ? '-' : cpu.toFixed(3)} | ${c === bare ? '1×' : ratio} |`,
+      `| ${c.label} | ${c.p99LimitMs === null ? '-' : `${v(c.baselineP99Ms)} → ${c.p99LimitMs}`} | ${v(c.largestHolding)} | ${c.stoppedBecause} | ${cpu === null ? '-' : cpu.toFixed(3)} | ${c === bare ? '1×' : ratio} |`,
     );
   }
   const stages = [

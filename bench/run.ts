@@ -28,6 +28,7 @@ await runBench({
     overheadLimitMs: 50,
     maxSteps: Number(process.env.BENCH_MAX_STEPS ?? 5),
     minCalls: 5,
+    baselineCalls: 5,
     bisectSteps: Number(process.env.BENCH_BISECT ?? 2),
   },
   outFile: join(import.meta.dirname, 'results.json'),

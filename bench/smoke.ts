@@ -18,6 +18,7 @@ const results = await runBench({
     overheadLimitMs: 50,
     maxSteps: 1,
     minCalls: 5,
+    baselineCalls: 5,
     bisectSteps: 0,
   },
   outFile: join(import.meta.dirname, 'results.smoke.json'),
