@@ -4,7 +4,7 @@
  * A step holds when every call completed, no playback underrun appeared and the server's overhead
  * p99 (end of voice → first audio, minus the floor) stays within the limit.
  */
-import { readFileSync } from 'node:fs';
+import { clockTicks, readRssKb, readTicks } from '../src/simulator/proc.js';
 import type { LoadReport } from '../src/simulator/load-report.js';
 import type { ScenarioStep } from '../src/simulator/scenario.js';
 import { FIXTURE_TRAILING_SILENCE_MS, HELLO_WAV } from './latency.js';
@@ -77,14 +77,17 @@ export interface StepVerdict {
   generatorLoopP99Ms: number;
 }
 
+/** Caller's last frame → first audio, made end of voice → first audio (the fixture's silence). */
+export function fromVoiceEnd(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms + FIXTURE_TRAILING_SILENCE_MS);
+}
+
 /**
  * `p99LimitMs` null: the bare server (no replies, so no latency); `workers`: the server's
  * processes, each of which may use a core.
  */
 export function judge(r: LoadReport, p99LimitMs: number | null, workers: number): StepVerdict {
-  const add = (v: number | null) =>
-    v === null ? null : Math.round(v + FIXTURE_TRAILING_SILENCE_MS);
-  const p99 = add(r.firstAudioMs.turn.p99);
+  const p99 = fromVoiceEnd(r.firstAudioMs.turn.p99);
   const why: string[] = [];
   if (p99LimitMs !== null) {
     if (r.turns.answered === 0) why.push('no turn answered');
@@ -100,7 +103,7 @@ export function judge(r: LoadReport, p99LimitMs: number | null, workers: number)
     holds: why.length === 0,
     why,
     turnsAnswered: r.turns.answered,
-    p50Ms: add(r.firstAudioMs.turn.p50),
+    p50Ms: fromVoiceEnd(r.firstAudioMs.turn.p50),
     p99Ms: p99,
     underruns: r.playback.underruns,
     underrunMs: r.playback.underrunMs,
@@ -117,31 +120,17 @@ export function judge(r: LoadReport, p99LimitMs: number | null, workers: number)
 
 /** VmRSS of the processes, summed (MB). */
 export function rssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
+  const kb = pids.reduce((a, pid) => a + (readRssKb(pid) ?? 0), 0);
   return Math.round(kb / 102.4) / 10;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+const TICKS_PER_SECOND = clockTicks();
+
+/** CPU seconds (user + system) a process has used so far, or null when it is gone. */
 export function cpuSeconds(pid: number): number | null {
-  try {
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
+  const ticks = readTicks(pid);
+  return ticks === null ? null : ticks / TICKS_PER_SECOND;
 }
-/** USER_HZ: 100 on every Linux this runs on. */
-const CLOCK_TICKS = 100;
 
 /** Least-squares slope of y over x. */
 export function slope(points: Array<[number, number]>): number | null {

@@ -8,6 +8,7 @@ import {
   BARE_SCENARIO,
   BOT_SCENARIO,
   cpuSeconds,
+  fromVoiceEnd,
   judge,
   rssMb,
   runStep,
@@ -169,7 +170,7 @@ export async function capacityPhase(
   if (spec.kind !== 'bare') {
     // The light-load step sets this server's limit, then is judged by it like any other.
     const measured = await oneStep(fake, spec, o.baselineCalls, o);
-    baselineP99Ms = measured.judgeWith(Infinity).p99Ms;
+    baselineP99Ms = measured.p99Ms;
     p99LimitMs =
       Math.min(SEQUENTIAL_FLOOR_MS, baselineP99Ms ?? SEQUENTIAL_FLOOR_MS) + o.overheadLimitMs;
     baseline = measured.judgeWith(p99LimitMs);
@@ -239,6 +240,8 @@ export async function capacityPhase(
 
 /** One step's measurements, to be judged against a p99 limit (null: the bare server). */
 interface Measured {
+  /** End of voice → first audio p99 (ms); null for the bare server. */
+  p99Ms: number | null;
   judgeWith(p99LimitMs: number | null): CapacityStep;
 }
 
@@ -268,6 +271,7 @@ async function oneStep(
       });
       const fakeCpu = fakeCpuPct();
       return {
+        p99Ms: null,
         judgeWith: () => ({
           ...judge(r, null, 1),
           idleRssMb,
@@ -298,6 +302,7 @@ async function oneStep(
       Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
     );
     return {
+      p99Ms: fromVoiceEnd(r.firstAudioMs.turn.p99),
       judgeWith: (limit) => ({
         ...judge(r, limit, spec.workers),
         idleRssMb,

@@ -171,15 +171,12 @@ class SpeexStreamResampler implements StreamResampler {
     let produced = 0;
     if (missing > 0) {
       // Silence pushes the look-ahead out; a bounded number of steps, whatever the rates.
+      // A block always fits the output buffer, so each step consumes all of it.
       const zeros = new Int16Array(Math.min(BLOCK_SAMPLES, this.fromRate));
       for (let step = 0; produced < missing && step < 100; step++) {
-        let at = 0;
-        while (at < zeros.length && produced < missing) {
-          const out = this.#process(zeros.subarray(at));
-          at += out.consumed;
-          parts.push(out.samples);
-          produced += out.samples.length;
-        }
+        const out = this.#process(zeros);
+        parts.push(out.samples);
+        produced += out.samples.length;
       }
     }
     const m = this.#m;

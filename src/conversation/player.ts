@@ -6,8 +6,9 @@
  * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
  * whole reply is never dumped in one go. An utterance that starts into silence waits until it
  * has `startMs` of audio queued (or its end, or `startMs` has passed since its first frame), so
- * streamed TTS starts with a cushion instead of frame-by-frame, where any hiccup is a hole. Timeline positions are milliseconds of audio on this
- * stream (`sentMs` counts everything sent; `playedMs(now)` estimates what has played).
+ * streamed TTS starts with a cushion instead of frame-by-frame, where any hiccup is a hole.
+ * Timeline positions are milliseconds of audio on this stream (`sentMs` counts everything sent;
+ * `playedMs(now)` estimates what has played).
  */
 import {
   createStreamResampler,
@@ -214,7 +215,6 @@ export class OutboundPlayer implements Pumpable {
   /** @internal Queues the utterance's mark after its last frame. */
   enqueueMark(utt: Utterance): void {
     if (this.closed) return;
-    utt.markQueued = true;
     this.queue.push({ audio: null, ms: 0, utt });
     this.pump(this.now());
   }
@@ -306,7 +306,7 @@ export class OutboundPlayer implements Pumpable {
   private ready(utt: Utterance, now: number): boolean {
     const startMs = this.opts.startMs ?? 0;
     return (
-      utt.queuedAudioMs >= startMs || utt.markQueued || now - (utt.firstQueuedAt ?? now) >= startMs
+      utt.queuedAudioMs >= startMs || utt.closed || now - (utt.firstQueuedAt ?? now) >= startMs
     );
   }
 

@@ -30,8 +30,6 @@ export class Utterance {
   queuedAudioMs = 0;
   /** @internal now() when its first frame was queued. */
   firstQueuedAt: number | undefined;
-  /** @internal Its mark is queued: no more audio will come. */
-  markQueued = false;
   readonly played: Promise<PlaybackResult>;
 
   private resampler: StreamResampler | undefined;

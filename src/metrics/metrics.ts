@@ -6,7 +6,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { stageDurations, type TurnRecord } from '../conversation/turn-record.js';
 
-/** Buckets in milliseconds, dense where phone latency lives (100 ms – 3 s). */
 /** 50 ms steps up to 600 and 100 ms to 1.6 s, where a voice turn's stages and total live. */
 const LATENCY_BUCKETS_MS = [
   10, 25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 700, 800, 900, 1000, 1100,

@@ -4,9 +4,8 @@
  * CPU and memory sampled from /proc. Loopback targets only; bounded in calls and time, and every
  * timer and socket ends by itself even if the server stops answering.
  */
+import { clockTicks, readRssKb, readTicks } from './proc.js';
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { isIPv4 } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -343,36 +342,5 @@ class ProcessSampler {
       } else ticks += t;
     }
     return ticks;
-  }
-}
-
-function readTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)"; comm may contain spaces. utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return null;
-  }
-}
-
-function readRssKb(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function clockTicks(): number {
-  try {
-    const n = Number(
-      execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim(),
-    );
-    return n > 0 ? n : 100;
-  } catch {
-    return 100; // USER_HZ is 100 on every mainstream Linux build
   }
 }
