@@ -4,9 +4,10 @@
  * the app waits for it (bounded) on shutdown.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorCode } from '../errors.js';
+import { VoicebotError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LlmProvider } from '../providers/llm/types.js';
+import { backoff, retry } from '../retry.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
 import type { CallStore } from '../store/index.js';
 import { summarizeCall } from './summarize.js';
@@ -91,26 +92,26 @@ export class PostCallWorker {
   }
 
   private async summarize(call: FinishedCall, log: Logger): Promise<string | undefined> {
-    const attempts = this.opts.summaryAttempts ?? 3;
-    const base = this.opts.retryBaseMs ?? 1000;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const text = await summarizeCall(
-          this.opts.llm,
-          call.turns,
-          call.language,
-          this.stop.signal,
-        );
-        if (text) return text;
-      } catch (err) {
-        if (this.stop.signal.aborted) return undefined;
-        log.warn({ code: errorCode(err), attempt }, 'call summary failed');
-      }
-      if (attempt < attempts)
-        await sleep(base * 2 ** (attempt - 1), undefined, { signal: this.stop.signal }).catch(
-          () => undefined,
-        );
+    const signal = this.stop.signal;
+    try {
+      return await retry(
+        async () => {
+          const text = await summarizeCall(this.opts.llm, call.turns, call.language, signal);
+          if (!text) throw new VoicebotError('PROVIDER_BAD_RESPONSE', 'summary: empty');
+          return text;
+        },
+        {
+          attempts: this.opts.summaryAttempts ?? 3,
+          delayMs: backoff(this.opts.retryBaseMs ?? 1000),
+          signal,
+          retryIf: () => true,
+          onRetry: (err, attempt) =>
+            log.warn({ code: errorCode(err), attempt }, 'call summary failed'),
+        },
+      );
+    } catch (err) {
+      if (!signal.aborted) log.warn({ code: errorCode(err) }, 'call summary failed; giving up');
+      return undefined;
     }
-    return undefined;
   }
 }

@@ -3,7 +3,7 @@
  * `X-Voicebot-Signature: sha256=<hex>` when `CALL_WEBHOOK_SECRET` is set, retried with backoff.
  */
 import { createHmac } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff, retry } from '../retry.js';
 
 export interface WebhookOptions {
   url: string;
@@ -23,15 +23,13 @@ export function signBody(body: string, secret: string): string {
 export async function postWebhook(payload: unknown, opts: WebhookOptions): Promise<number> {
   const body = JSON.stringify(payload);
   const attempts = opts.attempts ?? 5;
-  const base = opts.retryBaseMs ?? 1000;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'exotel-voicebot',
   };
   if (opts.secret) headers['x-voicebot-signature'] = signBody(body, opts.secret);
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
+  return retry(
+    async (n) => {
       const res = await fetch(opts.url, {
         method: 'POST',
         headers,
@@ -39,16 +37,25 @@ export async function postWebhook(payload: unknown, opts: WebhookOptions): Promi
         signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? 10_000)]),
       });
       await res.body?.cancel();
-      if (res.ok) return attempt;
-      lastError = new Error(`webhook answered ${res.status}`);
-      // A 4xx other than 408/429 will not get better by retrying.
-      if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
-    } catch (err) {
-      if (opts.signal.aborted) throw err;
-      lastError = err;
-    }
-    if (attempt < attempts)
-      await sleep(base * 2 ** (attempt - 1), undefined, { signal: opts.signal });
+      if (!res.ok) throw new WebhookStatusError(res.status);
+      return n;
+    },
+    {
+      attempts,
+      delayMs: backoff(opts.retryBaseMs ?? 1000),
+      signal: opts.signal,
+      // A 4xx other than 408/429 will not get better by retrying; network errors may.
+      retryIf: (err) =>
+        !(err instanceof WebhookStatusError) ||
+        err.status >= 500 ||
+        err.status === 408 ||
+        err.status === 429,
+    },
+  );
+}
+
+class WebhookStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`webhook answered ${status}`);
   }
-  throw lastError instanceof Error ? lastError : new Error('webhook failed');
 }

@@ -4,21 +4,21 @@
  * a couple of quick retries; then STORE_UNAVAILABLE. Expired rows are pruned on each put.
  */
 import type { Kysely } from 'kysely';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '../retry.js';
 import { isUnavailableError, toStoreError } from './db-errors.js';
 import type { Database } from './schema.js';
 
 const RETRY_DELAYS_MS = [50, 200];
 
 async function withQuickRetries<R>(what: string, run: () => Promise<R>): Promise<R> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await run();
-    } catch (err) {
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (delay === undefined || !isUnavailableError(err)) throw toStoreError(err, what);
-      await sleep(delay);
-    }
+  try {
+    return await retry(run, {
+      attempts: RETRY_DELAYS_MS.length + 1,
+      delayMs: (attempt) => RETRY_DELAYS_MS[attempt - 1] ?? 0,
+      retryIf: isUnavailableError,
+    });
+  } catch (err) {
+    throw toStoreError(err, what);
   }
 }
 
