@@ -23,7 +23,7 @@ import type { TtsProvider } from '../providers/tts/types.js';
 import { DtmfCollector } from './dtmf-collector.js';
 import { heardText, type SpokenSentence } from './heard-text.js';
 import { buildSystemPrompt, languageHint } from './persona.js';
-import type { OutboundPlayer, PlaybackResult, Utterance } from './player.js';
+import type { AudioOutput, PlaybackResult, Utterance } from './audio-output.js';
 import { Reply } from './reply.js';
 import { prepareCachedSpeech, speak } from './speak.js';
 import { isMeaningfulTranscript } from './transcript-filter.js';
@@ -40,7 +40,7 @@ import { Transcriber } from './transcriber.js';
 export interface ConversationDeps {
   config: Config;
   log: Logger;
-  player: OutboundPlayer;
+  player: AudioOutput;
   tts: TtsProvider;
   stt: SttProvider;
   llm: LlmProvider;
@@ -281,7 +281,7 @@ export class Conversation {
 
   private interrupt(turn: ActiveTurn, kind: string): void {
     const { player } = this.deps;
-    const heardMs = turn.utterance()?.heardAt(player.playedMs()) ?? 0;
+    const heardMs = turn.utterance()?.heardMs() ?? 0;
     player.clear();
     turn.controller.abort();
     const r = turn.record;

@@ -15,20 +15,17 @@ import type { TtsProvider } from '../providers/tts/types.js';
 import { AsyncQueue } from './async-queue.js';
 import { BufferedSynthesis } from './buffered-synthesis.js';
 import type { SpokenSentence } from './heard-text.js';
-import type { OutboundPlayer, PlaybackResult, Utterance } from './player.js';
+import type { AudioOutput, PlaybackResult, Utterance } from './audio-output.js';
 import { SentenceAggregator } from './sentence-aggregator.js';
 import type { TurnTimings } from './turn-record.js';
 
 export interface ReplyDeps {
-  player: OutboundPlayer;
+  player: AudioOutput;
   llm: LlmProvider;
   tts: TtsProvider;
   voice: string;
   log: Logger;
 }
-
-/** Extra wait for the mark echo beyond the audio still to play, before trusting the clock. */
-const MARK_GRACE_MS = 2_000;
 
 export class Reply {
   /** Sentences written to the utterance, with their audio length. */
@@ -120,7 +117,7 @@ export class Reply {
       throw new VoicebotError('PROVIDER_BAD_RESPONSE', 'llm: empty reply');
     }
     utt.end();
-    return this.awaitPlayed(utt);
+    return utt.played;
   }
 
   private async produce(out: AsyncQueue<string>, signal: AbortSignal): Promise<void> {
@@ -178,24 +175,6 @@ export class Reply {
     }
     if (!spoken) {
       throw new VoicebotError('PROVIDER_BAD_RESPONSE', 'tts: empty audio', { retryable: true });
-    }
-  }
-
-  /** Waits for the mark echo; if it never comes, trusts the playback clock. */
-  private async awaitPlayed(utt: Utterance): Promise<PlaybackResult> {
-    const { player } = this.deps;
-    const remaining = Math.max(0, (utt.startMs ?? 0) + utt.sentAudioMs - player.playedMs());
-    let timer: NodeJS.Timeout | undefined;
-    const fallback = new Promise<PlaybackResult>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ completed: true, heardMs: utt.sentAudioMs, cleared: false }),
-        remaining + MARK_GRACE_MS,
-      );
-    });
-    try {
-      return await Promise.race([utt.played, fallback]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -7,11 +7,11 @@
 import { bytesFromPcm, createStreamResampler, pcmFromBytes } from '../audio/index.js';
 import { VoicebotError, isRetryable } from '../errors.js';
 import type { TtsProvider } from '../providers/tts/types.js';
-import type { OutboundPlayer, Utterance, UtteranceKind } from './player.js';
+import type { AudioOutput, Utterance, UtteranceKind } from './audio-output.js';
 import { ttsCacheKey, type TtsCache } from './tts-cache.js';
 
 export interface SpeakOptions {
-  player: OutboundPlayer;
+  player: AudioOutput;
   tts: TtsProvider;
   text: string;
   voice: string;
@@ -39,7 +39,7 @@ export async function speak(opts: SpeakOptions): Promise<SpeakResult> {
   }
   let attemptsLeft = opts.retries ?? 1;
   for (;;) {
-    const utt = await player.startUtterance(kind, tts.sampleRate, cache !== undefined);
+    const utt = await player.startUtterance(kind, tts.sampleRate, { capture: cache !== undefined });
     let received = false;
     try {
       opts.onTtsRequest?.(performance.now());
@@ -68,7 +68,7 @@ export async function speak(opts: SpeakOptions): Promise<SpeakResult> {
 }
 
 export interface PrepareOptions {
-  player: OutboundPlayer;
+  player: AudioOutput;
   tts: TtsProvider;
   cache: TtsCache;
   text: string;

@@ -8,8 +8,6 @@ import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agents/index.js';
 import type { Config } from '../config/index.js';
 import { Conversation } from '../conversation/conversation.js';
-import type { Pacer } from '../conversation/pacer.js';
-import type { OutboundPlayer } from '../conversation/player.js';
 import { speak } from '../conversation/speak.js';
 import type { TtsCache } from '../conversation/tts-cache.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
@@ -19,7 +17,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PostCallWorker } from '../postcall/post-call.js';
 import type { ProviderSet } from '../providers/provider-set.js';
 import type { CallStore } from '../store/index.js';
-import { createCallPlayer } from './call-player.js';
+import { ExotelPlayer } from './exotel-player.js';
+import type { Pacer } from './pacer.js';
 import { prepareCall, type CallPlan } from './call-setup.js';
 import { decode, type InboundEvent, type StartEvent } from './exotel-codec.js';
 import { resolveSampleRate, type SampleRate, type StreamQuery } from './exotel-url.js';
@@ -66,7 +65,7 @@ export class CallSession {
   plan: CallPlan | undefined;
   sampleRate: SampleRate | undefined;
   stopReason: string | undefined;
-  player: OutboundPlayer | undefined;
+  player: ExotelPlayer | undefined;
   conversation: Conversation | undefined;
   readonly counters = { frames: 0, mediaFrames: 0, mediaBytes: 0, dtmf: 0, marks: 0, badFrames: 0 };
   readonly frameErrors = new Map<string, number>();
@@ -284,7 +283,13 @@ export class CallSession {
     );
     const o = plan.overrides;
     const providers = this.deps.providers.for(o);
-    const player = createCallPlayer(config, this.deps.pacer, this.socket, event.streamSid, rate);
+    const player = ExotelPlayer.forCall(
+      config,
+      this.deps.pacer,
+      this.socket,
+      event.streamSid,
+      rate,
+    );
     const conversation = new Conversation({
       config,
       log: this.log,
@@ -308,7 +313,7 @@ export class CallSession {
     await this.greet(player, conversation).finally(() => conversation.prepare());
   }
 
-  private async greet(player: OutboundPlayer, conversation: Conversation): Promise<void> {
+  private async greet(player: ExotelPlayer, conversation: Conversation): Promise<void> {
     const text = this.customParameters.greeting_text ?? this.deps.config.greetingText;
     const startedAt = performance.now();
     try {

@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Pacer } from '../../src/conversation/pacer.js';
-import { OutboundPlayer } from '../../src/conversation/player.js';
-import { encode, encodeMediaFromBase64 } from '../../src/telephony/exotel-codec.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ExotelPlayer } from '../../src/telephony/exotel-player.js';
+import { Pacer } from '../../src/telephony/pacer.js';
 
 interface Sent {
   event: string;
@@ -17,7 +16,7 @@ function setup(opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: numb
   const transport = { bufferedBytes: 0, send: (t: string) => sent.push(JSON.parse(t) as Sent) };
   // The pacer's own timer never fires in these tests: we pump by hand.
   const pacer = new Pacer(1_000_000);
-  const player = new OutboundPlayer({
+  const player = new ExotelPlayer({
     streamSid: 'MZ1',
     sampleRate: opts.sampleRate ?? 16000,
     frameMs: 20,
@@ -28,9 +27,6 @@ function setup(opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: numb
     startMs: opts.startMs,
     transport,
     pacer,
-    encodeMedia: encodeMediaFromBase64,
-    encodeMark: (streamSid, name) => encode({ event: 'mark', streamSid, name }),
-    encodeClear: (streamSid) => encode({ event: 'clear', streamSid }),
     now: () => now,
   });
   const media = () => sent.filter((s) => s.event === 'media');
@@ -72,7 +68,7 @@ function make(opts?: Parameters<typeof setup>[0]) {
   return s;
 }
 
-describe('OutboundPlayer', () => {
+describe('ExotelPlayer', () => {
   it('sends 640-byte frames at 16 kHz, pads the last one to a multiple of 320, then the mark', async () => {
     const { player, sent, media, advance } = make();
     const utt = await player.startUtterance('greeting_done', 16000);
@@ -158,7 +154,7 @@ describe('OutboundPlayer', () => {
     await utt.writeBytes(audio(300, 16000));
     utt.end();
     for (let t = 0; t < 400; t += 20) advance(20);
-    expect(player.onMarkEcho(utt.markName)).toBe(true);
+    expect(player.onMarkEcho(utt.name)).toBe(true);
     await expect(utt.played).resolves.toEqual({ completed: true, heardMs: 300, cleared: false });
     expect(player.onMarkEcho('nope')).toBe(false);
   });
@@ -266,5 +262,24 @@ describe('OutboundPlayer', () => {
     advance(2000);
     expect(sent.length).toBe(count);
     expect(sent.some((s) => s.event === 'mark')).toBe(false);
+  });
+});
+
+describe('ExotelPlayer without mark echoes', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('trusts the playback clock a grace period after the audio should have played', async () => {
+    vi.useFakeTimers();
+    const { player, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(300, 16000));
+    utt.end();
+    for (let t = 0; t < 400; t += 20) advance(20);
+    let result: unknown;
+    void utt.played.then((r) => (result = r));
+    await vi.advanceTimersByTimeAsync(1_900);
+    expect(result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(2_200);
+    expect(result).toEqual({ completed: true, heardMs: 300, cleared: false });
   });
 });

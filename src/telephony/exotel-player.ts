@@ -1,6 +1,7 @@
 /**
- * The outbound player: turns utterances into paced Exotel `media` frames followed by a `mark`,
- * and keeps the playback timeline that tells how much of each utterance the caller has heard.
+ * The call's audio output on Exotel: turns utterances into paced `media` frames followed by a
+ * `mark`, sends `clear` on barge-in, and keeps the playback timeline that tells how much of each
+ * utterance the caller has heard. Exotel's encoding and framing rules live here and in the codec.
  *
  * Pacing: at the start of a burst up to `prebufferMs` goes out at once; after that the player
  * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
@@ -8,7 +9,8 @@
  * has `startMs` of audio queued (or its end, or `startMs` has passed since its first frame), so
  * streamed TTS starts with a cushion instead of frame-by-frame, where any hiccup is a hole.
  * Timeline positions are milliseconds of audio on this stream (`sentMs` counts everything sent;
- * `playedMs(now)` estimates what has played).
+ * `playedMs(now)` estimates what has played). A mark that Exotel never echoes does not hang an
+ * utterance: `markGraceMs` after its audio should have played, the clock is trusted.
  */
 import {
   createStreamResampler,
@@ -16,11 +18,11 @@ import {
   frameBytesFor,
   type StreamResampler,
 } from '../audio/index.js';
+import type { AudioOutput, UtteranceKind } from '../conversation/audio-output.js';
+import type { Config } from '../config/index.js';
+import { encode, encodeMediaFromBase64 } from './exotel-codec.js';
 import type { Pacer, Pumpable } from './pacer.js';
-import { Utterance, type PlaybackResult, type UtteranceKind } from './utterance.js';
-
-export type { PlaybackResult, UtteranceKind };
-export { Utterance };
+import { PlayerUtterance, type UtteranceHost } from './player-utterance.js';
 
 /** What the player needs of the socket. */
 export interface AudioTransport {
@@ -42,16 +44,16 @@ export interface PlayerOptions {
   maxBufferedBytes: number;
   /** Writers wait while more than this much audio is queued locally. */
   maxQueuedMs?: number;
+  /** Wait for a mark echo beyond the audio still to play before trusting the clock. */
+  markGraceMs?: number;
   transport: AudioTransport;
   pacer: Pacer;
-  encodeMedia: (streamSid: string, payloadBase64: string) => string;
-  encodeMark: (streamSid: string, name: string) => string;
-  encodeClear: (streamSid: string) => string;
   now?: () => number;
 }
 
 type QueueItem =
-  { audio: Buffer; ms: number; utt: Utterance } | { audio: null; ms: 0; utt: Utterance };
+  | { audio: Buffer; ms: number; utt: PlayerUtterance }
+  | { audio: null; ms: 0; utt: PlayerUtterance };
 
 export interface PlayerStats {
   framesSent: number;
@@ -62,7 +64,30 @@ export interface PlayerStats {
   underrunMs: number;
 }
 
-export class OutboundPlayer implements Pumpable {
+const DEFAULT_MARK_GRACE_MS = 2_000;
+
+export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
+  /** A player for a call's socket, with the configured pacing. */
+  static forCall(
+    config: Config,
+    pacer: Pacer,
+    transport: AudioTransport,
+    streamSid: string,
+    sampleRate: number,
+  ): ExotelPlayer {
+    return new ExotelPlayer({
+      streamSid,
+      sampleRate,
+      frameMs: config.playback.frameMs,
+      prebufferMs: config.playback.prebufferMs,
+      leadMs: config.playback.leadMs,
+      startMs: config.playback.startMs,
+      maxBufferedBytes: config.ws.maxBufferedBytes,
+      transport,
+      pacer,
+    });
+  }
+
   readonly frameBytes: number;
   readonly stats: PlayerStats = {
     framesSent: 0,
@@ -82,8 +107,9 @@ export class OutboundPlayer implements Pumpable {
   private burstStart = 0;
   /** Timeline position confirmed by the last echoed mark. */
   private ackedMs = 0;
-  private readonly awaitingEcho = new Map<string, Utterance>();
-  private readonly live = new Set<Utterance>();
+  private readonly awaitingEcho = new Map<string, PlayerUtterance>();
+  private readonly graceTimers = new Map<PlayerUtterance, NodeJS.Timeout>();
+  private readonly live = new Set<PlayerUtterance>();
   private readonly drainWaiters: Array<() => void> = [];
   /** Idle resamplers by input rate, reused across utterances (a flush resets one). */
   private readonly resamplers = new Map<number, StreamResampler[]>();
@@ -109,24 +135,23 @@ export class OutboundPlayer implements Pumpable {
   async startUtterance(
     kind: UtteranceKind,
     inputRate: number,
-    capture = false,
-  ): Promise<Utterance> {
-    const utt = new Utterance(this, `${kind}-${++this.seq}`, kind, this.frameBytes, capture);
-    utt.attach(await this.acquireResampler(inputRate));
+    opts: { capture?: boolean } = {},
+  ): Promise<PlayerUtterance> {
+    const resampler = await this.acquireResampler(inputRate);
+    const name = `${kind}-${++this.seq}`;
+    const utt = new PlayerUtterance(this, name, kind, this.frameBytes, resampler, !!opts.capture);
     this.live.add(utt);
     if (this.closed) utt.finish({ completed: false, heardMs: 0, cleared: false });
     return utt;
   }
 
-  /** Plays PCM that is already at the stream rate (e.g. from the greeting cache) as one utterance. */
-  async playPcm(kind: UtteranceKind, pcm: Buffer): Promise<Utterance> {
+  async playPcm(kind: UtteranceKind, pcm: Buffer): Promise<PlayerUtterance> {
     const utt = await this.startUtterance(kind, this.opts.sampleRate);
     await utt.writeBytes(pcm);
     utt.end();
     return utt;
   }
 
-  /** True while audio is queued here or still playing at Exotel. */
   isSpeaking(now = this.now()): boolean {
     return this.head < this.queue.length || this.bufferEndAt > now;
   }
@@ -137,7 +162,6 @@ export class OutboundPlayer implements Pumpable {
     return Math.max(this.ackedMs, clock);
   }
 
-  /** Drops everything queued locally and at Exotel; open utterances end as cleared. */
   clear(): void {
     if (this.closed) return;
     const now = this.now();
@@ -150,13 +174,12 @@ export class OutboundPlayer implements Pumpable {
     this.sentMs = position;
     this.bufferEndAt = now;
     this.stats.clears++;
-    this.opts.transport.send(this.opts.encodeClear(this.opts.streamSid));
+    this.opts.transport.send(encode({ event: 'clear', streamSid: this.opts.streamSid }));
   }
 
   /** Handles a mark echoed by Exotel: the audio before it has finished playing. */
   onMarkEcho(name: string): boolean {
-    const utt = this.awaitingEcho.get(name);
-    if (!utt) return false;
+    if (!this.awaitingEcho.has(name)) return false;
     for (const [n, u] of this.awaitingEcho) {
       // Marks come back in order: an echo confirms every earlier mark too.
       this.awaitingEcho.delete(n);
@@ -181,7 +204,8 @@ export class OutboundPlayer implements Pumpable {
     this.resamplers.clear();
   }
 
-  /** @internal Takes back a resampler lent to an utterance, reset for the next one. */
+  // UtteranceHost: called by the utterances this player made.
+
   releaseResampler(r: StreamResampler): void {
     if (this.closed) return r.destroy();
     r.flush();
@@ -190,43 +214,32 @@ export class OutboundPlayer implements Pumpable {
     this.resamplers.set(r.fromRate, pool);
   }
 
-  private async acquireResampler(inputRate: number): Promise<StreamResampler> {
-    return (
-      this.resamplers.get(inputRate)?.pop() ??
-      createStreamResampler(inputRate, this.opts.sampleRate)
-    );
-  }
-
-  /** @internal Called by Utterance with whole frames at the stream rate. */
-  enqueueFrames(utt: Utterance, frames: Buffer[]): void {
+  enqueueFrames(utt: PlayerUtterance, frames: Buffer[]): void {
     if (this.closed) return;
     const bytesPerMs = (this.opts.sampleRate * 2) / 1000;
     const now = this.now();
-    if (frames.length) utt.firstQueuedAt ??= now;
     for (const audio of frames) {
       const ms = audio.length / bytesPerMs;
       this.queue.push({ audio, ms, utt });
       this.queuedMs += ms;
-      utt.queuedAudioMs += ms;
+      utt.onQueued(ms, now);
     }
     this.pump(now);
   }
 
-  /** @internal Queues the utterance's mark after its last frame. */
-  enqueueMark(utt: Utterance): void {
+  enqueueMark(utt: PlayerUtterance): void {
     if (this.closed) return;
     this.queue.push({ audio: null, ms: 0, utt });
     this.pump(this.now());
   }
 
-  /** @internal Drops an utterance's unsent frames (it was cancelled). */
-  cancelQueued(utt: Utterance): void {
+  cancelQueued(utt: PlayerUtterance): void {
     const kept: QueueItem[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
       const item = this.queue[i]!;
       if (item.utt === utt) {
         this.queuedMs -= item.ms;
-        utt.queuedAudioMs -= item.ms;
+        utt.onUnqueued(item.ms);
       } else kept.push(item);
     }
     this.queue.length = 0;
@@ -236,15 +249,15 @@ export class OutboundPlayer implements Pumpable {
     this.wakeWriters();
   }
 
-  /** @internal Resolves when the local queue has room for more audio. */
   waitForRoom(): Promise<void> {
     if (this.closed || this.queuedMs <= this.maxQueuedMs) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** @internal */
-  forget(utt: Utterance): void {
+  forget(utt: PlayerUtterance): void {
     this.live.delete(utt);
+    clearTimeout(this.graceTimers.get(utt));
+    this.graceTimers.delete(utt);
   }
 
   pump(now: number): void {
@@ -254,10 +267,7 @@ export class OutboundPlayer implements Pumpable {
       const item = this.queue[this.head]!;
       if (item.audio === null) {
         this.head++;
-        item.utt.endMs = this.sentMs;
-        this.awaitingEcho.set(item.utt.markName, item.utt);
-        this.stats.marksSent++;
-        transport.send(this.opts.encodeMark(streamSid, item.utt.markName));
+        this.sendMark(item.utt, now);
         continue;
       }
       if (this.bufferEndAt <= now && item.utt.startMs === undefined && !this.ready(item.utt, now))
@@ -276,17 +286,12 @@ export class OutboundPlayer implements Pumpable {
       if (transport.bufferedBytes > maxBufferedBytes) break;
       this.head++;
       this.queuedMs -= item.ms;
-      item.utt.queuedAudioMs -= item.ms;
-      if (item.utt.startMs === undefined) {
-        item.utt.startMs = this.sentMs;
-        item.utt.firstFrameAt = now;
-      }
-      item.utt.sentAudioMs += item.ms;
+      item.utt.onSent(item.ms, this.sentMs, now);
       this.sentMs += item.ms;
       this.bufferEndAt += item.ms;
       this.stats.framesSent++;
       this.stats.bytesSent += item.audio.length;
-      transport.send(this.opts.encodeMedia(streamSid, encodeBase64(item.audio)));
+      transport.send(encodeMediaFromBase64(streamSid, encodeBase64(item.audio)));
     }
     if (this.head >= this.queue.length) {
       this.queue.length = 0;
@@ -302,8 +307,34 @@ export class OutboundPlayer implements Pumpable {
     this.wakeWriters();
   }
 
+  private sendMark(utt: PlayerUtterance, now: number): void {
+    utt.onMarkSent(this.sentMs);
+    this.awaitingEcho.set(utt.name, utt);
+    this.stats.marksSent++;
+    this.opts.transport.send(
+      encode({ event: 'mark', streamSid: this.opts.streamSid, name: utt.name }),
+    );
+    const grace = this.opts.markGraceMs ?? DEFAULT_MARK_GRACE_MS;
+    const timer = setTimeout(
+      () => {
+        // No echo: trust the clock.
+        this.awaitingEcho.delete(utt.name);
+        utt.finish({ completed: true, heardMs: utt.sentAudioMs, cleared: false });
+      },
+      Math.max(0, this.bufferEndAt - now) + grace,
+    );
+    this.graceTimers.set(utt, timer);
+  }
+
+  private async acquireResampler(inputRate: number): Promise<StreamResampler> {
+    return (
+      this.resamplers.get(inputRate)?.pop() ??
+      createStreamResampler(inputRate, this.opts.sampleRate)
+    );
+  }
+
   /** An utterance may start into silence: it has its cushion, its end, or has waited enough. */
-  private ready(utt: Utterance, now: number): boolean {
+  private ready(utt: PlayerUtterance, now: number): boolean {
     const startMs = this.opts.startMs ?? 0;
     return (
       utt.queuedAudioMs >= startMs || utt.closed || now - (utt.firstQueuedAt ?? now) >= startMs
