@@ -126,9 +126,10 @@ export class Reply {
       let emitted = false;
       try {
         this.timings.llmRequestAt = performance.now();
-        for await (const delta of this.deps.llm.stream({ messages: this.messages, signal })) {
+        for await (const event of this.deps.llm.stream({ messages: this.messages, signal })) {
+          if (event.type !== 'text') continue;
           this.timings.llmFirstTokenAt ??= performance.now();
-          for (const s of aggregator.push(delta)) {
+          for (const s of aggregator.push(event.text)) {
             emitted = true;
             out.push(s);
           }

@@ -1,7 +1,7 @@
 /**
  * The post-call summary: a short LLM summary of the conversation, in the call's language.
  */
-import type { LlmProvider } from '../providers/llm/types.js';
+import { streamText, type LlmProvider } from '../providers/llm/types.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
 
 export function summaryPrompt(turns: readonly TurnRecord[], language: string | undefined): string {
@@ -24,12 +24,8 @@ export async function summarizeCall(
   language: string | undefined,
   signal: AbortSignal,
 ): Promise<string> {
-  let text = '';
-  for await (const delta of llm.stream({
-    messages: [{ role: 'user', content: summaryPrompt(turns, language) }],
-    signal,
-  })) {
-    text += delta;
-  }
+  const text = await streamText(
+    llm.stream({ messages: [{ role: 'user', content: summaryPrompt(turns, language) }], signal }),
+  );
   return text.trim();
 }

@@ -259,6 +259,58 @@ describe('wire format honesty', () => {
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 9 } });
   });
 
+  it('streams tool calls in chunks that match the spec, and answers them whole unstreamed', async () => {
+    const toolCalls = [{ name: 'check_loan_status', arguments: { application_id: 'HL-1' } }];
+    ctx.fake.chat.enqueue(
+      { kind: 'stream', tokens: [], toolCalls },
+      { kind: 'stream', tokens: [], toolCalls },
+    );
+    const tools = [
+      { type: 'function', function: { name: 'check_loan_status', parameters: { type: 'object' } } },
+    ];
+    const streamed = await post(
+      ctx.fake,
+      '/chat/completions',
+      JSON.stringify({ ...chatParams('hi'), stream: true, tools }),
+    );
+    const frames = (await readBody(streamed)).bytes.toString('utf8').split('\n\n').filter(Boolean);
+    const chunks = frames
+      .slice(0, -1)
+      .map((frame) => JSON.parse(frame.slice(6)) as { choices: Array<Record<string, unknown>> });
+    for (const chunk of chunks) {
+      expect(ctx.fake.validateComponent('CreateChatCompletionStreamResponse', chunk)).toEqual([]);
+    }
+    const deltas = chunks.flatMap((c) =>
+      c.choices.map((ch) => ch['delta'] as Record<string, unknown>),
+    );
+    const pieces = deltas.flatMap((d) => (d['tool_calls'] as Array<Record<string, unknown>>) ?? []);
+    // First piece: index, id, type and name with empty arguments; then arguments only.
+    expect(pieces[0]).toMatchObject({
+      index: 0,
+      type: 'function',
+      function: { name: 'check_loan_status', arguments: '' },
+    });
+    expect(pieces[0]?.['id']).toMatch(/^call_/);
+    expect(pieces.slice(1).every((p) => p['id'] === undefined && p['index'] === 0)).toBe(true);
+    const args = pieces
+      .map((p) => (p['function'] as { arguments?: string }).arguments ?? '')
+      .join('');
+    expect(JSON.parse(args)).toEqual({ application_id: 'HL-1' });
+    expect(chunks.at(-1)?.choices[0]).toMatchObject({ finish_reason: 'tool_calls' });
+
+    const whole = await post(
+      ctx.fake,
+      '/chat/completions',
+      JSON.stringify({ ...chatParams('hi'), tools }),
+    );
+    const body = (await whole.json()) as { choices: Array<{ message: Record<string, unknown> }> };
+    expect(ctx.fake.validateComponent('CreateChatCompletionResponse', body)).toEqual([]);
+    expect(body.choices[0]?.message).toMatchObject({
+      content: null,
+      tool_calls: [{ type: 'function', function: { name: 'check_loan_status' } }],
+    });
+  });
+
   it('sends bodies that match the spec for completions, transcriptions and errors', async () => {
     const completion = await post(ctx.fake, '/chat/completions', JSON.stringify(chatParams('hi')));
     ctx.fake.transcriptions.enqueue({ kind: 'text', text: 'ok' }, { kind: 'text', text: 'ok' });

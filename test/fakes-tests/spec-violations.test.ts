@@ -212,3 +212,77 @@ describe('outside the request body', () => {
     expect(ctx.takeViolations()).toHaveLength(1);
   });
 });
+
+describe('chat bodies the API rejects beyond the schema (tools)', () => {
+  const tool = (name: string, parameters: object = { type: 'object', properties: {} }) => ({
+    type: 'function',
+    function: { name, description: 'x', parameters },
+  });
+  const call = (id: string) => ({
+    id,
+    type: 'function',
+    function: { name: 'lookup', arguments: '{}' },
+  });
+  it.each([
+    [
+      'a tool name with a space',
+      { ...chat, tools: [tool('check status')] },
+      'does not match pattern',
+    ],
+    [
+      'parameters that are not an object schema',
+      { ...chat, tools: [tool('lookup', { type: 'string' })] },
+      'must be a JSON Schema of \'type: "object"\'',
+    ],
+    [
+      'tool_choice without tools',
+      { ...chat, tool_choice: 'auto' },
+      "'tool_choice' is only allowed",
+    ],
+    [
+      'a tool call with no tool message after it',
+      {
+        ...chat,
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: null, tool_calls: [call('call_1'), call('call_2')] },
+          { role: 'tool', tool_call_id: 'call_1', content: '{}' },
+          { role: 'user', content: 'and?' },
+        ],
+      },
+      'did not have response messages: call_2',
+    ],
+    [
+      'a tool message answering no call',
+      {
+        ...chat,
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'tool', tool_call_id: 'call_9', content: '{}' },
+        ],
+      },
+      "messages with role 'tool' must be a response",
+    ],
+  ])('%s', async (_name, body, violation) => {
+    const response = await post(ctx.fake, '/chat/completions', JSON.stringify(body));
+    const answer = (await response.json()) as OpenAIErrorBody;
+    expect(response.status).toBe(400);
+    expect(answer.error.message).toContain(violation);
+    expect(ctx.takeViolations()).toEqual([expect.stringContaining(violation)]);
+  });
+
+  it('accepts a history where every tool call is answered', async () => {
+    const body = {
+      ...chat,
+      tools: [tool('lookup')],
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: null, tool_calls: [call('call_1')] },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"ok":true}' },
+      ],
+    };
+    const response = await post(ctx.fake, '/chat/completions', JSON.stringify(body));
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+  });
+});

@@ -96,15 +96,32 @@ export interface TextBehaviour {
   delayMs?: number;
 }
 
+/** A function call the fake model makes, streamed after the content in OpenAI's chunk format. */
+export interface ScriptedToolCall {
+  name: string;
+  /** JSON arguments; an object is serialised. A string is sent as is (it may be invalid JSON). */
+  arguments: string | Record<string, unknown>;
+  /** Default: `call_<random>`, as OpenAI makes them. */
+  id?: string;
+}
+
 export interface StreamBehaviour {
   kind: 'stream';
-  /** Content deltas in order; a string is split with `splitTokens`. */
+  /** Content deltas in order; a string is split with `splitTokens`. May be empty with tool calls. */
   tokens: string[] | string;
+  /**
+   * Tool calls after the content: the first chunk of each carries its index, id, type and name
+   * with empty arguments, the arguments follow in pieces (one per `perTokenMs`), and the stream
+   * finishes with `finish_reason: "tool_calls"`.
+   */
+  toolCalls?: ScriptedToolCall[];
+  /** Characters of arguments per chunk. Default 12. */
+  argumentsChunkChars?: number;
   /** Delay before the headers, role chunk and first token. Default 0. */
   firstTokenDelayMs?: number;
   /** Delay between tokens. Default 0. */
   perTokenMs?: number;
-  finishReason?: 'stop' | 'length' | 'content_filter';
+  finishReason?: 'stop' | 'length' | 'content_filter' | 'tool_calls';
 }
 
 export type SpeechBehaviour = AudioBehaviour | FailureBehaviour<AudioBehaviour>;

@@ -4,7 +4,9 @@
  * finish_reason, an optional usage chunk, then `data: [DONE]`); otherwise one chat.completion.
  */
 import type OpenAI from 'openai';
-import type { ChatRequest, StreamBehaviour } from './behaviours.js';
+import { randomBytes } from 'node:crypto';
+import type { ChatRequest, ScriptedToolCall, StreamBehaviour } from './behaviours.js';
+import { chatRequestProblem } from './chat-rules.js';
 import type { EndpointHandler } from './endpoint-handler.js';
 import { fixedPlan, type PlanChunk, type ResponsePlan } from './response-plan.js';
 
@@ -35,7 +37,8 @@ function completionPlan(behaviour: StreamBehaviour, request: ChatRequest): Respo
     typeof behaviour.tokens === 'string' ? splitTokens(behaviour.tokens) : behaviour.tokens;
   const firstMs = behaviour.firstTokenDelayMs ?? 0;
   const perTokenMs = behaviour.perTokenMs ?? 0;
-  const finishReason = behaviour.finishReason ?? 'stop';
+  const toolCalls = (behaviour.toolCalls ?? []).map(materialise);
+  const finishReason = behaviour.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
   const { body } = request;
   const id = `chatcmpl-fake${++completions}`;
   const head = (object: string): object => ({
@@ -58,7 +61,21 @@ function completionPlan(behaviour: StreamBehaviour, request: ChatRequest): Respo
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: tokens.join(''), refusal: null, annotations: [] },
+          message: {
+            role: 'assistant',
+            content: tokens.length > 0 || toolCalls.length === 0 ? tokens.join('') : null,
+            refusal: null,
+            annotations: [],
+            ...(toolCalls.length > 0
+              ? {
+                  tool_calls: toolCalls.map((c) => ({
+                    id: c.id,
+                    type: 'function',
+                    function: { name: c.name, arguments: c.arguments },
+                  })),
+                }
+              : {}),
+          },
           logprobs: null,
           finish_reason: finishReason,
         },
@@ -85,18 +102,51 @@ function completionPlan(behaviour: StreamBehaviour, request: ChatRequest): Respo
     logprobs: null,
     finish_reason: finish,
   });
-  const lastMs = firstMs + perTokenMs * Math.max(0, tokens.length - 1);
   const chunks: PlanChunk[] = [
-    { atMs: firstMs, data: frame([choice({ role: 'assistant', content: '', refusal: null })]) },
+    {
+      atMs: firstMs,
+      data: frame([
+        choice({ role: 'assistant', content: tokens.length > 0 ? '' : null, refusal: null }),
+      ]),
+    },
     ...tokens.map((token, i) => ({
       atMs: firstMs + i * perTokenMs,
       data: frame([choice({ content: token })]),
     })),
-    { atMs: lastMs, data: frame([choice({}, finishReason)]) },
   ];
+  let at = firstMs + perTokenMs * Math.max(0, tokens.length - 1);
+  const piece = behaviour.argumentsChunkChars ?? 12;
+  toolCalls.forEach((call, index) => {
+    if (tokens.length > 0 || index > 0) at += perTokenMs;
+    const start = {
+      index,
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: '' },
+    };
+    chunks.push({ atMs: at, data: frame([choice({ tool_calls: [start] })]) });
+    for (let i = 0; i < call.arguments.length; i += piece) {
+      at += perTokenMs;
+      const args = call.arguments.slice(i, i + piece);
+      chunks.push({
+        atMs: at,
+        data: frame([choice({ tool_calls: [{ index, function: { arguments: args } }] })]),
+      });
+    }
+  });
+  const lastMs = at;
+  chunks.push({ atMs: lastMs, data: frame([choice({}, finishReason)]) });
   if (includeUsage) chunks.push({ atMs: lastMs, data: frame([], { usage }) });
   chunks.push({ atMs: lastMs, data: Buffer.from('data: [DONE]\n\n') });
   return { status: 200, headers: SSE_HEADERS, headersAtMs: firstMs, chunks, end: true };
+}
+
+function materialise(call: ScriptedToolCall): Required<ScriptedToolCall> & { arguments: string } {
+  return {
+    name: call.name,
+    id: call.id ?? `call_${randomBytes(12).toString('base64url')}`,
+    arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+  };
 }
 
 const SSE_HEADERS = {
@@ -110,7 +160,7 @@ function sse(payload: object): Buffer {
 
 export const chatHandler: EndpointHandler<ChatRequest, StreamBehaviour> = {
   builtInDefault: { kind: 'stream', tokens: 'Hello! How can I help you today?' },
-  unsupported: () => undefined,
+  unsupported: (request) => chatRequestProblem(request.body),
   success: completionPlan,
   /**
    * Streamed: a valid role chunk, then a `data:` line whose JSON is cut off, then the end of the

@@ -19,6 +19,7 @@ export type {
   SpeechBehaviour,
   SpeechRequest,
   StallBehaviour,
+  ScriptedToolCall,
   StreamBehaviour,
   TextBehaviour,
   TranscriptionBehaviour,

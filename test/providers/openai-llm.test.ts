@@ -3,7 +3,7 @@ import type OpenAI from 'openai';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VoicebotError } from '../../src/errors.js';
 import { OpenAILlmProvider, type OpenAILlmOptions } from '../../src/providers/llm/openai-llm.js';
-import type { ChatMessage } from '../../src/providers/llm/types.js';
+import type { ChatMessage, LlmEvent } from '../../src/providers/llm/types.js';
 import { createOpenAIClient } from '../../src/providers/openai-client.js';
 import type { ChatRequest } from '../fakes/index.js';
 import { useFakeOpenAI, within } from '../fakes-tests/helpers.js';
@@ -30,19 +30,25 @@ function llm(opts: Partial<OpenAILlmOptions> = {}, c: OpenAI = client): OpenAILl
   });
 }
 
-async function collect(stream: AsyncIterable<string>): Promise<string[]> {
+/** The text deltas of a stream (tool calls fail the test: none are scripted there). */
+async function collect(stream: AsyncIterable<LlmEvent>): Promise<string[]> {
   const out: string[] = [];
-  for await (const delta of stream) out.push(delta);
+  for await (const event of stream) out.push(textOf(event));
   return out;
+}
+
+function textOf(event: LlmEvent): string {
+  if (event.type !== 'text') throw new Error(`unexpected ${event.type} event`);
+  return event.text;
 }
 
 /** Runs the stream to its end; returns the deltas received and the error it ended with. */
 async function collectUntilError(
-  stream: AsyncIterable<string>,
+  stream: AsyncIterable<LlmEvent>,
 ): Promise<{ deltas: string[]; error: VoicebotError }> {
   const deltas: string[] = [];
   try {
-    for await (const delta of stream) deltas.push(delta);
+    for await (const event of stream) deltas.push(textOf(event));
   } catch (err) {
     expect(err).toBeInstanceOf(VoicebotError);
     return { deltas, error: err as VoicebotError };
@@ -96,6 +102,94 @@ async function startRelay(): Promise<Relay> {
   relays.push(relay);
   return relay;
 }
+
+describe('OpenAILlmProvider tool calls', () => {
+  const tools = [
+    {
+      type: 'function' as const,
+      function: {
+        name: 'check_loan_status',
+        description: 'Look up a loan application.',
+        parameters: { type: 'object', properties: { application_id: { type: 'string' } } },
+      },
+    },
+  ];
+
+  it('offers the tools and yields each streamed call whole, after the text before it', async () => {
+    ctx.fake.chat.enqueue({
+      kind: 'stream',
+      tokens: 'Let me check.',
+      toolCalls: [
+        { name: 'check_loan_status', arguments: { application_id: 'HL-2291-0045' }, id: 'call_a' },
+        { name: 'check_loan_status', arguments: { application_id: 'HL-7' }, id: 'call_b' },
+      ],
+      argumentsChunkChars: 5,
+    });
+    const events: LlmEvent[] = [];
+    for await (const e of llm().stream({ messages, tools, signal: new AbortController().signal }))
+      events.push(e);
+
+    const text = events.filter((e) => e.type === 'text').map((e) => e.text);
+    expect(text.join('')).toBe('Let me check.');
+    expect(events.filter((e) => e.type === 'tool-call')).toEqual([
+      {
+        type: 'tool-call',
+        call: {
+          id: 'call_a',
+          name: 'check_loan_status',
+          arguments: '{"application_id":"HL-2291-0045"}',
+        },
+      },
+      {
+        type: 'tool-call',
+        call: { id: 'call_b', name: 'check_loan_status', arguments: '{"application_id":"HL-7"}' },
+      },
+    ]);
+    expect(events.findIndex((e) => e.type === 'tool-call')).toBeGreaterThan(
+      events.findLastIndex((e) => e.type === 'text'),
+    );
+    expect(lastRequest().body.tools).toEqual(tools);
+    expect(lastRequest().body).not.toHaveProperty('tool_choice');
+  });
+
+  it('sends tool_choice only with tools, and no tools key when there are none', async () => {
+    await collect(
+      llm().stream({
+        messages,
+        tools: [],
+        toolChoice: 'none',
+        signal: new AbortController().signal,
+      }),
+    );
+    expect(lastRequest().body).not.toHaveProperty('tools');
+    expect(lastRequest().body).not.toHaveProperty('tool_choice');
+    ctx.fake.chat.enqueue({ kind: 'stream', tokens: 'Okay.' });
+    await collect(
+      llm().stream({ messages, tools, toolChoice: 'none', signal: new AbortController().signal }),
+    );
+    expect(lastRequest().body.tool_choice).toBe('none');
+  });
+
+  it('does not call a stream stalled while long arguments arrive in pieces', async () => {
+    ctx.fake.chat.enqueue({
+      kind: 'stream',
+      tokens: [],
+      toolCalls: [{ name: 'check_loan_status', arguments: { application_id: 'x'.repeat(60) } }],
+      argumentsChunkChars: 4,
+      perTokenMs: 40,
+    });
+    const events: LlmEvent[] = [];
+    // 18+ pieces 40 ms apart: longer than the 300 ms stall limit in all, shorter between pieces.
+    for await (const e of llm({ stallMs: 300 }).stream({
+      messages,
+      tools,
+      signal: new AbortController().signal,
+    }))
+      events.push(e);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.type).toBe('tool-call');
+  });
+});
 
 describe('OpenAILlmProvider requests', () => {
   it('streams the chat with model, messages, stream: true and the limits', async () => {
@@ -240,7 +334,7 @@ describe('OpenAILlmProvider failures', () => {
     const deltas: string[] = [];
 
     for await (const delta of llm({ stallMs: 100 }).stream(req())) {
-      deltas.push(delta);
+      deltas.push(textOf(delta));
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
@@ -283,7 +377,7 @@ describe('OpenAILlmProvider cancellation', () => {
     const deltas: string[] = [];
 
     for await (const delta of llm({}, viaRelay).stream(req())) {
-      deltas.push(delta);
+      deltas.push(textOf(delta));
       if (deltas.length === 2) break;
     }
 
@@ -302,7 +396,7 @@ describe('OpenAILlmProvider cancellation', () => {
 
     try {
       for await (const delta of llm({}, viaRelay).stream(req(caller.signal))) {
-        deltas.push(delta);
+        deltas.push(textOf(delta));
         if (deltas.length === 3) caller.abort(new Error('barge-in'));
       }
     } catch (err) {
@@ -338,7 +432,7 @@ describe('OpenAILlmProvider cancellation', () => {
 
     const run = (async () => {
       for await (const delta of llm().stream(req(caller.signal))) {
-        deltas.push(delta);
+        deltas.push(textOf(delta));
         // The whole response has arrived by now; then the caller barges in.
         await new Promise((resolve) => setTimeout(resolve, 100));
         caller.abort();
