@@ -11,9 +11,11 @@ export {
   toAgentProfile,
 } from './profile.js';
 export type { AgentProfile, AgentProfileFile, ProfileCheck, ProfileProblem } from './profile.js';
-export { MAX_DOCUMENTS_FILE_BYTES, loadAgentProfiles } from './loader.js';
+export { MAX_DOCUMENTS_FILE_BYTES, agentLoadOptions, loadAgentProfiles } from './loader.js';
 export type { LoadAgentProfilesOptions } from './loader.js';
 export { DEFAULT_AGENT_NAME, createAgentRegistry } from './registry.js';
 export type { AgentRegistry } from './registry.js';
 export { AGENT_PARAM, agentProfileParams, resolveCallAgent } from './resolve.js';
 export type { CallAgentOverrides, ResolvedCallAgent } from './resolve.js';
+export { resolveCallPlan } from './call-plan.js';
+export type { CallPlan, ResolvedPlan } from './call-plan.js';

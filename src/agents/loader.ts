@@ -8,9 +8,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import type { Config } from '../config/index.js';
 import { VoicebotError } from '../errors.js';
+import { compileArguments } from '../tools/arguments.js';
+import type { HttpTool } from '../tools/toolbox.js';
 import { AGENT_NAME_PATTERN, checkProfileFile, toAgentProfile } from './profile.js';
-import type { AgentProfile } from './profile.js';
+import type { AgentProfile, AgentProfileFile } from './profile.js';
 import { createAgentRegistry } from './registry.js';
 import type { AgentRegistry } from './registry.js';
 
@@ -21,7 +24,25 @@ export const MAX_DOCUMENTS_FILE_BYTES = 1024 * 1024;
 export interface LoadAgentProfilesOptions {
   /** The agent for calls that name none; must be one of the profiles. */
   defaultAgent?: string;
+  /** Where `${NAME}` in a tool's URL or headers is read from (the process environment). */
+  env?: (name: string) => string | undefined;
+  /** A tool's time limit when its profile gives none. Default 5000 ms. */
+  toolTimeoutMs?: number;
 }
+
+const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
+
+/** The loader's options from the server's configuration. */
+export function agentLoadOptions(config: Config): LoadAgentProfilesOptions {
+  return {
+    ...(config.agents.defaultAgent === undefined
+      ? {}
+      : { defaultAgent: config.agents.defaultAgent }),
+    env: config.env,
+    toolTimeoutMs: config.tools.timeoutMs,
+  };
+}
+const NO_PARAMETERS = Object.freeze({ type: 'object', properties: {} });
 
 /** A path as an operator would type it: relative to the working directory when inside it. */
 function display(p: string): string {
@@ -107,10 +128,68 @@ function documentsFiles(data: unknown): string[] | undefined {
     : undefined;
 }
 
+/** `${NAME}` replaced from the environment; a missing variable is a problem naming it. */
+function expand(
+  value: string,
+  env: (name: string) => string | undefined,
+  problems: string[],
+  where: string,
+): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, varName: string) => {
+    const found = env(varName);
+    if (found === undefined || found === '') {
+      problems.push(`${where}: environment variable ${varName} is not set`);
+      return '';
+    }
+    return found;
+  });
+}
+
+/** The profile's tools, ready to run: secrets read, URLs checked, argument schemas compiled. */
+function loadTools(
+  file: AgentProfileFile,
+  options: LoadAgentProfilesOptions,
+): { tools: HttpTool[]; problems: string[] } {
+  const env = options.env ?? (() => undefined);
+  const problems: string[] = [];
+  const tools = (file.tools ?? []).map((t, i): HttpTool => {
+    const at = `tools[${i}] (${t.name})`;
+    const url = expand(t.url, env, problems, `${at}: url`);
+    if (url && !URL.canParse(url)) problems.push(`${at}: url: is not a valid URL`);
+    const headers = Object.fromEntries(
+      Object.entries(t.headers ?? {}).map(([k, v]) => [
+        k,
+        expand(v, env, problems, `${at}: headers.${k}`),
+      ]),
+    );
+    const parameters = t.parameters ?? NO_PARAMETERS;
+    let checkArguments: HttpTool['checkArguments'] = () => ({ ok: false, problem: 'not loaded' });
+    try {
+      checkArguments = compileArguments(parameters);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : 'invalid';
+      problems.push(`${at}: parameters: not a usable JSON Schema (${reason})`);
+    }
+    return Object.freeze({
+      name: t.name,
+      description: t.description,
+      parameters,
+      url,
+      method: t.method ?? 'POST',
+      headers: Object.freeze(headers),
+      timeoutMs: t.timeout_ms ?? options.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+      ...(t.message === undefined ? {} : { message: t.message }),
+      checkArguments,
+    });
+  });
+  return { tools, problems };
+}
+
 async function loadProfileFile(
   dir: string,
   fileName: string,
   name: string,
+  options: LoadAgentProfilesOptions,
 ): Promise<{ profile?: AgentProfile; problems: string[] }> {
   const full = path.join(dir, fileName);
   const label = display(full);
@@ -131,8 +210,13 @@ async function loadProfileFile(
     (p) => `${label}: ${p}`,
   );
   if (!check.ok || problems.length > 0) return { problems };
+  const tools = loadTools(check.file, options);
+  if (tools.problems.length > 0) return { problems: tools.problems.map((p) => `${label}: ${p}`) };
   const documents = check.file.documents ?? read.text;
-  return { profile: toAgentProfile(name, label, check.file, documents), problems: [] };
+  return {
+    profile: toAgentProfile(name, label, check.file, documents, tools.tools),
+    problems: [],
+  };
 }
 
 /**
@@ -180,7 +264,7 @@ export async function loadAgentProfiles(
       continue;
     }
     seen.set(name, label);
-    const loaded = await loadProfileFile(dir, fileName, name);
+    const loaded = await loadProfileFile(dir, fileName, name, options);
     problems.push(...loaded.problems);
     if (loaded.profile) profiles.push(loaded.profile);
   }

@@ -5,6 +5,8 @@
  * normalised `AgentProfile` the rest of the server uses. Pure: the loader reads the files.
  */
 import { z } from 'zod';
+import type { HttpTool } from '../tools/toolbox.js';
+import { BUILT_IN_TOOLS, TOOL_NAME_PATTERN } from '../tools/spec.js';
 
 /** A profile's name is its file name without the extension. */
 export const AGENT_NAME_PATTERN = /^[a-z0-9_-]{1,40}$/i;
@@ -12,6 +14,15 @@ export const AGENT_NAME_PATTERN = /^[a-z0-9_-]{1,40}$/i;
 /** Sane ranges, shared by profile files and the `endpointing_ms` / `barge_in_ms` parameters. */
 export const ENDPOINTING_MS_RANGE = { min: 100, max: 5_000 } as const;
 export const BARGE_IN_MS_RANGE = { min: 0, max: 5_000 } as const;
+
+/** Limits on the per-call settings a profile may give. */
+export const TOOL_TIMEOUT_MS_RANGE = { min: 100, max: 60_000 } as const;
+export const IDLE_AFTER_MS_RANGE = { min: 0, max: 600_000 } as const;
+export const IDLE_PROMPTS_RANGE = { min: 0, max: 10 } as const;
+/** Exotel ends a stream after 60 minutes; a call of its own can run 4 hours (TimeLimit). */
+export const MAX_CALL_MS_RANGE = { min: 10_000, max: 4 * 60 * 60 * 1000 } as const;
+/** A number Exotel's Connect applet can dial: E.164, or a national number with its 0. */
+export const TRANSFER_NUMBER_PATTERN = /^(\+[1-9][0-9]{7,14}|0[0-9]{9,11}|[6-9][0-9]{9})$/;
 
 const AGE_RANGE = 'must be an age from 1 to 150';
 const text = z.string().trim().min(1, 'must not be empty');
@@ -21,6 +32,34 @@ const msSetting = (range: { min: number; max: number }) =>
     .int()
     .min(range.min, `must be an integer from ${range.min} to ${range.max}`)
     .max(range.max, `must be an integer from ${range.min} to ${range.max}`);
+
+const httpToolSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(TOOL_NAME_PATTERN, 'must be 1 to 64 letters, digits, _ or -')
+    .refine((n) => !BUILT_IN_TOOLS.includes(n), 'is the name of a built-in tool'),
+  description: text,
+  /** JSON Schema of the arguments, as OpenAI function calling takes it. */
+  parameters: z
+    .record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' })
+    .refine((p) => p['type'] === 'object', 'must be a JSON Schema with type: object')
+    .optional(),
+  url: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL'),
+  method: z
+    .string()
+    .transform((m) => m.toUpperCase())
+    .pipe(z.enum(['GET', 'POST'], { error: 'must be GET or POST' }))
+    .optional(),
+  /** `${NAME}` in a value is read from the environment at start-up. */
+  headers: z.record(z.string(), z.string(), { error: 'expected a mapping of strings' }).optional(),
+  timeout_ms: msSetting(TOOL_TIMEOUT_MS_RANGE).optional(),
+  message: text.optional(),
+});
+
+export type HttpToolFile = z.infer<typeof httpToolSchema>;
 
 /** The shape of one profile file (YAML or JSON), before documents files are read. */
 export const agentProfileFileSchema = z.strictObject({
@@ -47,6 +86,38 @@ export const agentProfileFileSchema = z.strictObject({
   endpointing_ms: msSetting(ENDPOINTING_MS_RANGE).optional(),
   barge_in_ms: msSetting(BARGE_IN_MS_RANGE).optional(),
   fallback_text: text.optional(),
+  tools: z.array(httpToolSchema).optional(),
+  /** Offer the model `end_call` (default true). */
+  end_call: z.boolean().optional(),
+  /** Said when the bot ends the call without words of its own (idle, time limit, end_call). */
+  goodbye_text: text.optional(),
+  /** Offer the model `transfer_call`, to this number. */
+  transfer: z
+    .strictObject({
+      number: z
+        .string()
+        .transform((n) => n.replace(/[\s()-]/g, ''))
+        .pipe(
+          z
+            .string()
+            .regex(TRANSFER_NUMBER_PATTERN, 'must be a phone number (+91..., 0..., or 10 digits)'),
+        ),
+      message: text.optional(),
+    })
+    .optional(),
+  idle: z
+    .strictObject({
+      after_ms: msSetting(IDLE_AFTER_MS_RANGE).optional(),
+      prompts: z
+        .number()
+        .int()
+        .min(IDLE_PROMPTS_RANGE.min, 'must be an integer from 0 to 10')
+        .max(IDLE_PROMPTS_RANGE.max, 'must be an integer from 0 to 10')
+        .optional(),
+      message: text.optional(),
+    })
+    .optional(),
+  max_call_ms: msSetting(MAX_CALL_MS_RANGE).optional(),
 });
 
 export type AgentProfileFile = z.infer<typeof agentProfileFileSchema>;
@@ -75,6 +146,17 @@ export interface AgentProfile {
   readonly endpointingMs?: number;
   readonly bargeInMs?: number;
   readonly fallbackText?: string;
+  /** HTTP tools, with secrets read and argument checks compiled. */
+  readonly tools: readonly HttpTool[];
+  readonly endCall?: boolean;
+  readonly goodbyeText?: string;
+  readonly transfer?: { readonly number: string; readonly message?: string };
+  readonly idle?: {
+    readonly afterMs?: number;
+    readonly prompts?: number;
+    readonly message?: string;
+  };
+  readonly maxCallMs?: number;
 }
 
 /** One problem in a profile file: the field (a dotted path) and what is wrong with it. */
@@ -158,6 +240,17 @@ function crossFieldProblems(data: unknown): ProfileProblem[] {
   } else if (!has('documents') && !has('documents_files')) {
     problems.push({ field: 'documents', message: 'required (inline, or as documents_files)' });
   }
+  const tools = (data as { tools?: unknown }).tools;
+  if (Array.isArray(tools)) {
+    const seen = new Set<string>();
+    tools.forEach((t: unknown, i) => {
+      const name = (t as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string') return;
+      if (seen.has(name))
+        problems.push({ field: `tools[${i}].name`, message: `"${name}" is used twice` });
+      seen.add(name);
+    });
+  }
   return problems;
 }
 
@@ -178,7 +271,9 @@ export function toAgentProfile(
   source: string,
   file: AgentProfileFile,
   documents: string,
+  tools: readonly HttpTool[] = [],
 ): AgentProfile {
+  const idle = file.idle;
   const profile: AgentProfile = {
     name,
     source,
@@ -198,6 +293,20 @@ export function toAgentProfile(
     ...(file.endpointing_ms === undefined ? {} : { endpointingMs: file.endpointing_ms }),
     ...(file.barge_in_ms === undefined ? {} : { bargeInMs: file.barge_in_ms }),
     ...(file.fallback_text === undefined ? {} : { fallbackText: file.fallback_text }),
+    tools: Object.freeze([...tools]),
+    ...(file.end_call === undefined ? {} : { endCall: file.end_call }),
+    ...(file.goodbye_text === undefined ? {} : { goodbyeText: file.goodbye_text }),
+    ...(file.transfer === undefined ? {} : { transfer: Object.freeze({ ...file.transfer }) }),
+    ...(idle === undefined
+      ? {}
+      : {
+          idle: Object.freeze({
+            ...(idle.after_ms === undefined ? {} : { afterMs: idle.after_ms }),
+            ...(idle.prompts === undefined ? {} : { prompts: idle.prompts }),
+            ...(idle.message === undefined ? {} : { message: idle.message }),
+          }),
+        }),
+    ...(file.max_call_ms === undefined ? {} : { maxCallMs: file.max_call_ms }),
   };
   return Object.freeze(profile);
 }

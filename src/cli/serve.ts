@@ -4,7 +4,7 @@
  * workers, which each run the whole server on the shared port.
  */
 import cluster from 'node:cluster';
-import { loadAgentProfiles } from '../agents/index.js';
+import { agentLoadOptions, loadAgentProfiles } from '../agents/index.js';
 import { loadConfig, loadDotEnv } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { buildApp } from '../server/app.js';
@@ -17,7 +17,7 @@ export async function serve(): Promise<number> {
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) {
     // Fail fast, once, and keep workers from racing each other's migrations.
-    await loadAgentProfiles(config.agents.dir, { defaultAgent: config.agents.defaultAgent });
+    await loadAgentProfiles(config.agents.dir, agentLoadOptions(config));
     const db = await openDatabase(config.store.databaseUrl, { dataDir: config.store.dataDir });
     await db.close();
     return runPrimary({ workers: config.workers, logger, shutdownGraceMs: config.shutdownGraceMs });

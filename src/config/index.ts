@@ -57,6 +57,26 @@ export interface Config {
   readonly maxDocumentChars: number;
   readonly dtmfTimeoutMs: number;
   readonly fallbackText: string;
+  /** Said when the bot ends the call without words of its own. */
+  readonly goodbyeText: string;
+  /** Said before a transfer when the model said nothing itself. */
+  readonly transferText: string;
+  /** Prompts after caller silence (`afterMs` 0: never), then a goodbye. */
+  readonly idle: { readonly afterMs: number; readonly prompts: number; readonly text: string };
+  readonly maxCallMs: number;
+  readonly tools: {
+    readonly timeoutMs: number;
+    readonly maxRounds: number;
+    readonly maxResultBytes: number;
+    /** A silent wait for a tool this long after the caller stopped gets the filler line. */
+    readonly fillerAfterMs: number;
+    readonly fillerText: string;
+  };
+  /**
+   * Reads any other environment variable (agent profiles' `${NAME}` secrets). The one door to
+   * the environment outside this module; never logged.
+   */
+  readonly env: (name: string) => string | undefined;
   readonly store: {
     /** Unset: SQLite under `dataDir`. */
     readonly databaseUrl: string | undefined;
@@ -127,6 +147,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxDocumentChars: e.MAX_DOCUMENT_CHARS,
     dtmfTimeoutMs: e.DTMF_TIMEOUT_MS,
     fallbackText: e.FALLBACK_TEXT,
+    goodbyeText: e.GOODBYE_TEXT,
+    transferText: e.TRANSFER_TEXT,
+    idle: { afterMs: e.IDLE_AFTER_MS, prompts: e.IDLE_PROMPTS, text: e.IDLE_TEXT },
+    maxCallMs: e.MAX_CALL_MS,
+    tools: {
+      timeoutMs: e.TOOL_TIMEOUT_MS,
+      maxRounds: e.TOOL_MAX_ROUNDS,
+      maxResultBytes: e.TOOL_RESULT_MAX_BYTES,
+      fillerAfterMs: e.FILLER_AFTER_MS,
+      fillerText: e.FILLER_TEXT,
+    },
+    env: (name: string) => env[name],
     store: { databaseUrl: e.DATABASE_URL, dataDir: e.DATA_DIR, contextTtlMs: e.CONTEXT_TTL_MS },
     adminApiKey: e.ADMIN_API_KEY,
     webhook: { url: e.CALL_WEBHOOK_URL, secret: e.CALL_WEBHOOK_SECRET },

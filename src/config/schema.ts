@@ -80,6 +80,28 @@ export const configSchema = z.object({
     .min(1)
     .default("Sorry, I didn't catch that. Could you please say it again?"),
 
+  GOODBYE_TEXT: z.string().min(1).default('Thank you for calling. Goodbye!'),
+  TRANSFER_TEXT: z.string().min(1).default('Please hold, I am connecting you to a colleague.'),
+  IDLE_AFTER_MS: ms(10_000),
+  IDLE_PROMPTS: z.coerce.number().int().min(0).max(10).default(2),
+  IDLE_TEXT: z.string().min(1).default('Hello, are you still there?'),
+  MAX_CALL_MS: z.coerce
+    .number()
+    .int()
+    .min(10_000, 'MAX_CALL_MS must be at least 10000')
+    .max(4 * 60 * 60 * 1000, 'MAX_CALL_MS must be at most 14400000 (4 hours)')
+    .default(60 * 60 * 1000),
+  FILLER_TEXT: z.string().min(1).default('One moment, please.'),
+  FILLER_AFTER_MS: ms(1_000),
+  TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  TOOL_MAX_ROUNDS: z.coerce.number().int().min(1).max(10).default(3),
+  TOOL_RESULT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(16 * 1024),
+
   DATABASE_URL: z
     .string()
     .trim()

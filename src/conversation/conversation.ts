@@ -1,74 +1,64 @@
 /**
- * The conversation engine of one call: hears the caller (VAD + endpointing), transcribes,
- * answers through the LLM and TTS, and yields the floor the moment the caller talks over it.
- *
- * Turn life cycle: an utterance ends → its transcript (preemptive when possible) → a Reply
- * (LLM → sentences → TTS → player) → committed to history with what the caller heard.
- * - Caller confirmed speaking (BARGE_IN_MS of voice) while a reply plays: the turn's requests are
- *   aborted, the player clears (Exotel `clear`), history keeps only the heard part.
- * - Caller speaks again before the reply made a sound: the pending turn is dropped and its words
- *   are carried into the next one (a mid-sentence pause longer than ENDPOINTING_MS is not a turn).
- * - Utterances too short to barge in while the bot is busy (backchannels) are ignored.
- * - Provider failures end in the fallback line (pre-synthesized at call start) and the call
- *   goes on listening.
+ * The conversation of one call: greets, hears the caller (`Hearing`), applies the turn-taking
+ * rules (`floor.ts`), runs one `Turn` per exchange, keeps the history the LLM sees, and ends the
+ * call when the model asks to, when the line stays silent (`IdleWatch`) or at the time limit.
+ * The call's audio goes out through an `AudioOutput`; how the call ends is handed to `onEnd`.
  */
-import type { Config } from '../config/index.js';
+import type { CallPlan } from '../agents/call-plan.js';
+import { createVad, type StreamSampleRate, type VadStream } from '../audio/vad/index.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { pcmFromBytes } from '../audio/index.js';
-import { createVad } from '../audio/vad/index.js';
-import type { ChatMessage, LlmProvider } from '../providers/llm/types.js';
+import type { LlmProvider } from '../providers/llm/types.js';
 import type { SttProvider } from '../providers/stt/types.js';
 import type { TtsProvider } from '../providers/tts/types.js';
+import { Toolbox, type ToolInvoker } from '../tools/toolbox.js';
+import type { AudioOutput, UtteranceKind } from './audio-output.js';
 import { DtmfCollector } from './dtmf-collector.js';
-import { heardText, type SpokenSentence } from './heard-text.js';
-import { buildSystemPrompt, languageHint } from './persona.js';
-import type { AudioOutput, PlaybackResult, Utterance } from './audio-output.js';
-import { Reply } from './reply.js';
-import { prepareCachedSpeech, speak } from './speak.js';
-import { isMeaningfulTranscript } from './transcript-filter.js';
-import type { TtsCache } from './tts-cache.js';
-import { TurnDetector, type TurnDetectorOptions, type TurnEvent } from './turn-detector.js';
 import {
-  stageDurations,
-  type TurnRecord,
-  type TurnSource,
-  type TurnTimings,
-} from './turn-record.js';
-import { Transcriber } from './transcriber.js';
+  callerTakesFloor,
+  keypadInput,
+  utteranceEnded,
+  type BotActivity,
+  type FloorDecision,
+} from './floor.js';
+import { Hearing, type HeardUtterance } from './hearing.js';
+import { ChatHistory } from './history.js';
+import { IdleWatch } from './idle-watch.js';
+import { prepareCachedSpeech, speak } from './speak.js';
+import type { Transcript } from './transcriber.js';
+import type { TtsCache } from './tts-cache.js';
+import { Turn, type TurnInput, type TurnOutcome } from './turn.js';
+import { stageDurations, type TurnRecord } from './turn-record.js';
 
 export interface ConversationDeps {
-  config: Config;
-  log: Logger;
-  player: AudioOutput;
-  tts: TtsProvider;
+  plan: CallPlan;
+  output: AudioOutput;
   stt: SttProvider;
   llm: LlmProvider;
+  tts: TtsProvider;
   ttsCache: TtsCache;
-  sampleRate: 8000 | 16000 | 24000;
-  /** The call's custom parameters (persona fields, voice, language...). */
-  params: Record<string, string>;
+  sampleRate: StreamSampleRate;
   /** The call's root signal. */
   signal: AbortSignal;
-  /** Per-call turn settings (agent profile) over the configured ones. */
-  turn?: Partial<TurnDetectorOptions>;
-  /** Per-call fallback line over the configured one. */
-  fallbackText?: string | undefined;
-  /** Called with every finished turn. */
+  log: Logger;
+  /** The call's VAD; by default the plan's kind at the stream rate. */
+  vad?: Promise<VadStream>;
+  /** How HTTP tools are called; by default over HTTP. */
+  invokeTool?: ToolInvoker;
+  /** Every finished exchange. */
   onTurn?: (turn: TurnRecord) => void;
+  /** Something for the call record that is not a turn (a greeting that failed). */
+  onEvent?: (e: { kind: 'error'; code: string; detail: string }) => void;
+  /** The bot ends the call; its last words have been heard. */
+  onEnd?: (end: CallEnd) => void;
 }
 
-interface ActiveTurn {
-  record: TurnRecord;
-  controller: AbortController;
-  /** The caller's words; never rejects once wrapped for carrying. */
-  userText: Promise<string>;
-  /** What is playing for this turn (the reply or the fallback line), once started. */
-  utterance: () => Utterance | undefined;
-  spoken: () => SpokenSentence[];
-  /** Everything generated for the reply so far. */
-  generated: () => string;
-  finished: boolean;
+export interface CallEnd {
+  reason: 'end_call' | 'transfer' | 'idle' | 'max_duration';
+  /** The model's reason for end_call / transfer_call. */
+  detail?: string;
+  /** Where a transfer goes. */
+  transferTo?: string;
 }
 
 export interface ConversationStats {
@@ -77,370 +67,321 @@ export interface ConversationStats {
   fallbacks: number;
   ignoredUtterances: number;
   merges: number;
+  toolCalls: number;
+  idlePrompts: number;
 }
 
 export class Conversation {
   readonly turns: TurnRecord[] = [];
-  readonly history: ChatMessage[] = [];
+  readonly history: ChatHistory;
   readonly stats: ConversationStats = {
     turns: 0,
     bargeIns: 0,
     fallbacks: 0,
     ignoredUtterances: 0,
     merges: 0,
+    toolCalls: 0,
+    idlePrompts: 0,
   };
-  readonly voice: string;
-  readonly fallbackText: string;
-  private readonly systemPrompt: string;
-  private readonly transcriber: Transcriber;
-  private detector: TurnDetector | undefined;
-  private readonly ready: Promise<void>;
-  private chain: Promise<void>;
-  private samples = 0;
-  private active: ActiveTurn | undefined;
-  private carry: Promise<string> | undefined;
-  private speech: { startAt: number; bargedIn: boolean } | undefined;
+  /** How the bot ended the call, once it has decided to. */
+  ending: CallEnd | undefined;
+  private readonly hearing: Hearing;
   private readonly dtmf: DtmfCollector;
+  private readonly toolbox: Toolbox;
+  private readonly idle: IdleWatch;
+  private active: Turn | undefined;
+  /** Words of a silent turn the caller went on from. */
+  private carry: Promise<string> | undefined;
+  private maxTimer: NodeJS.Timeout | undefined;
   private readonly tasks = new Set<Promise<void>>();
   private turnIndex = 0;
   private closed = false;
 
   constructor(private readonly deps: ConversationDeps) {
-    const { config, params } = deps;
-    this.voice = params.voice_id ?? config.tts.voice;
-    this.fallbackText = deps.fallbackText ?? config.fallbackText;
-    this.systemPrompt = buildSystemPrompt(params, { maxDocumentChars: config.maxDocumentChars });
-    this.transcriber = new Transcriber(deps.stt, {
-      sampleRate: deps.sampleRate,
-      language: languageHint(params.language),
-      signal: deps.signal,
-      log: deps.log,
+    const { plan, log, signal } = deps;
+    this.history = new ChatHistory(plan.limits.maxHistoryTurns);
+    this.toolbox = new Toolbox({
+      tools: plan.tools.http,
+      endCall: plan.tools.endCall,
+      transfer: plan.transfer !== undefined,
+      maxResultBytes: plan.tools.maxResultBytes,
+      ...(deps.invokeTool ? { invoke: deps.invokeTool } : {}),
     });
-    this.dtmf = new DtmfCollector(config.dtmfTimeoutMs, (digits) => this.onKeypadInput(digits));
-    this.ready = createVad(config.turn.vad, deps.sampleRate).then(
-      (vad) => {
-        if (this.closed) return vad.close();
-        this.detector = new TurnDetector(vad, deps.sampleRate, { ...config.turn, ...deps.turn });
+    this.hearing = new Hearing(
+      deps.vad ?? createVad(plan.turn.vad, deps.sampleRate),
+      {
+        sampleRate: deps.sampleRate,
+        turn: plan.turn,
+        stt: deps.stt,
+        sttLanguage: plan.sttLanguage,
+        signal,
+        log,
       },
-      (err: unknown) =>
-        deps.log.error(
-          { code: errorCode(err), err: String(err) },
-          'vad unavailable; the call cannot hear',
-        ),
+      {
+        speechStarted: () => this.idle.busy(),
+        bargeIn: () => this.takeFloor(callerTakesFloor('speech', this.activity()), 'speech'),
+        utterance: (u) => this.onUtterance(u),
+      },
     );
-    this.chain = this.ready;
+    this.dtmf = new DtmfCollector(plan.limits.dtmfTimeoutMs, (digits) =>
+      this.onKeypadInput(digits),
+    );
+    this.idle = new IdleWatch(plan.idle, (said) => this.onIdle(said));
   }
 
-  /**
-   * Pre-synthesizes the fallback line into the cache, so it can be played even when TTS is what
-   * failed. The session runs it after the greeting, to keep the greeting's TTS request first.
-   */
-  prepare(): Promise<void> {
-    const task = prepareCachedSpeech({
-      ...this.ttsTarget(),
-      text: this.fallbackText,
-      signal: this.deps.signal,
-    }).catch((err: unknown) => {
-      if (!this.deps.signal.aborted)
-        this.deps.log.warn({ code: errorCode(err) }, 'fallback line not pre-synthesized');
-    });
-    this.track(task);
-    return task;
-  }
-
-  get tts(): TtsProvider {
-    return this.deps.tts;
+  /** Greets the caller, then synthesizes ahead the lines the call may need in a hurry. */
+  async start(): Promise<void> {
+    const { plan, log, signal } = this.deps;
+    this.maxTimer = setTimeout(
+      () => this.endCall({ reason: 'max_duration' }),
+      plan.limits.maxCallMs,
+    );
+    const startedAt = performance.now();
+    try {
+      const { utterance, fromCache } = await this.say('greeting_done', plan.greeting);
+      const first = utterance.firstFrameAt;
+      log.info(
+        { fromCache, firstAudioMs: first === undefined ? undefined : first - startedAt },
+        'greeting started',
+      );
+      this.track(utterance.played.then(() => this.lineQuiet()));
+    } catch (err) {
+      if (signal.aborted) return;
+      log.error({ code: errorCode(err), err: String(err) }, 'greeting failed');
+      this.deps.onEvent?.({ kind: 'error', code: errorCode(err), detail: 'greeting' });
+      this.lineQuiet();
+    }
+    await this.prepare();
   }
 
   /** Caller audio from one `media` frame (s16le at the stream rate). */
   onAudio(payload: Buffer): void {
-    if (this.closed) return;
-    const pcm = pcmFromBytes(payload);
-    this.samples += pcm.length;
-    const streamEndMs = (this.samples / this.deps.sampleRate) * 1000;
-    const arrivedAt = performance.now();
-    this.chain = this.chain
-      .then(async () => {
-        if (!this.detector || this.closed) return;
-        const events = await this.detector.push(pcm);
-        for (const ev of events) this.onTurnEvent(ev, (ms) => arrivedAt - (streamEndMs - ms));
-      })
-      .catch((err: unknown) => {
-        if (!this.closed)
-          this.deps.log.error(
-            { code: errorCode(err), err: String(err) },
-            'turn detection failed on a frame',
-          );
-      });
+    if (!this.closed) this.hearing.push(payload);
   }
 
   onDtmf(digit: string): void {
-    if (this.closed) return;
-    if (this.dtmf.pending === '' && this.botBusy()) this.bargeIn('dtmf');
+    if (this.closed || this.ending) return;
+    this.idle.busy();
+    if (this.dtmf.pending === '') this.takeFloor(callerTakesFloor('dtmf', this.activity()), 'dtmf');
     this.dtmf.push(digit);
   }
 
   /** An inbound `clear` (other bridges send it on barge-in): stop talking now. */
   onClear(): void {
-    this.bargeIn('clear');
+    if (!this.closed) this.takeFloor(callerTakesFloor('clear', this.activity()), 'clear');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.maxTimer);
+    this.idle.close();
     this.dtmf.close();
     this.active?.controller.abort();
-    this.transcriber.cancelPreempt();
-    await this.ready;
-    this.detector?.close();
-    await Promise.allSettled([...this.tasks, this.chain]);
+    await this.hearing.close();
+    await Promise.allSettled([...this.tasks]);
   }
 
-  private onTurnEvent(ev: TurnEvent, toWall: (streamMs: number) => number): void {
-    switch (ev.type) {
-      case 'speech-start':
-        this.speech = { startAt: toWall(ev.atMs), bargedIn: false };
+  private activity(): BotActivity {
+    const turn = this.active;
+    return {
+      ...(turn ? { turn: { audioStarted: turn.audioStarted, locked: turn.locked } } : {}),
+      outputSpeaking: this.deps.output.isSpeaking(),
+      closing: this.ending !== undefined,
+    };
+  }
+
+  private takeFloor(decision: FloorDecision, by: string): void {
+    const turn = this.active;
+    switch (decision) {
+      case 'interrupt':
+        this.stats.bargeIns++;
+        this.deps.log.info({ kind: by }, 'barge-in');
+        return turn?.interrupt();
+      case 'merge':
+        if (!turn) return;
+        this.stats.merges++;
+        this.carry = turn.words;
+        this.active = undefined;
+        turn.drop();
+        this.deps.log.debug('caller went on before the reply: merging turns');
         return;
-      case 'barge-in':
-        if (this.speech) this.speech.bargedIn = true;
-        this.bargeIn('speech');
+      case 'clear-output':
+        this.stats.bargeIns++;
+        this.deps.output.clear();
+        this.deps.log.info({ kind: by }, 'barge-in');
         return;
-      case 'preempt':
-        if (this.deps.config.turn.preemptMs > 0) this.transcriber.preempt(ev.id, ev.audio);
+      case 'keep':
         return;
-      case 'resume':
-        this.transcriber.discardPreempt(ev.preemptId);
-        return;
-      case 'end':
-        return this.onUtteranceEnd(ev, toWall);
     }
   }
 
-  private onUtteranceEnd(
-    ev: Extract<TurnEvent, { type: 'end' }>,
-    toWall: (ms: number) => number,
-  ): void {
-    const speech = this.speech;
-    this.speech = undefined;
-    if (this.botBusy() && !speech?.bargedIn) {
+  private onUtterance(u: HeardUtterance): void {
+    if (this.closed) return;
+    if (utteranceEnded(u, this.activity()) === 'ignore') {
       // Too short to take the floor while the bot talks or thinks: a backchannel or noise.
       this.stats.ignoredUtterances++;
-      this.transcriber.cancelPreempt();
       this.deps.log.debug(
-        { voicedMs: ev.voicedMs },
+        { voicedMs: u.voicedMs },
         'short utterance while the bot is busy: ignored',
       );
-      return;
+      return this.lineQuiet();
     }
-    const timings: TurnTimings = {
-      speechStartAt: speech?.startAt ?? toWall(ev.startMs + this.deps.config.turn.preRollMs),
-      speechEndAt: toWall(ev.speechEndMs),
-      endpointAt: performance.now(),
-    };
-    const { text, preemptive } = this.transcriber.transcribe(ev, timings);
-    const carry = this.carry;
-    this.carry = undefined;
-    const userText = carry ? Promise.all([carry, text]).then(([a, b]) => `${a} ${b}`.trim()) : text;
-    const turn = this.startTurn('speech', userText, timings);
-    turn.record.preemptiveStt = preemptive;
+    const { transcript, preemptive } = u.transcribe();
+    this.startTurn({ source: 'speech', transcript, heard: u.timings, preemptive });
   }
 
   private onKeypadInput(digits: string): void {
-    if (this.closed) return;
-    this.bargeIn('dtmf');
-    this.startTurn('dtmf', Promise.resolve(`[keypad: ${digits}]`), {
-      endpointAt: performance.now(),
+    if (this.closed || this.ending) return;
+    this.takeFloor(keypadInput(this.activity()), 'dtmf');
+    const transcript: Transcript = { text: `[keypad: ${digits}]` };
+    this.startTurn({
+      source: 'dtmf',
+      transcript: Promise.resolve(transcript),
+      heard: { endpointAt: performance.now() },
+      preemptive: false,
     });
   }
 
-  /** The caller took the floor: interrupt the reply, or merge into a turn not yet answered. */
-  private bargeIn(kind: 'speech' | 'clear' | 'dtmf'): void {
-    const turn = this.active;
-    if (turn && !turn.finished) {
-      const started = (turn.utterance()?.sentAudioMs ?? 0) > 0;
-      if (!started && kind === 'speech') {
-        this.stats.merges++;
-        this.carry = turn.userText.catch(() => '');
-        turn.finished = true;
-        turn.controller.abort();
-        this.active = undefined;
-        this.deps.log.debug('caller went on speaking before the reply: merging turns');
-        return;
-      }
-      if (!started) return;
-      this.stats.bargeIns++;
-      this.interrupt(turn, kind);
-      return;
-    }
-    if (this.deps.player.isSpeaking()) {
-      this.stats.bargeIns++;
-      this.deps.player.clear();
-      this.deps.log.info({ kind }, 'barge-in');
-    }
-  }
-
-  private interrupt(turn: ActiveTurn, kind: string): void {
-    const { player } = this.deps;
-    const heardMs = turn.utterance()?.heardMs() ?? 0;
-    player.clear();
-    turn.controller.abort();
-    const r = turn.record;
-    r.interrupted = true;
-    r.botText = turn.generated();
-    r.heardText = heardText(turn.spoken(), heardMs);
-    r.timings.replyEndAt = performance.now();
-    this.deps.log.info({ kind, heardMs: Math.round(heardMs) }, 'barge-in');
-    this.commit(turn);
-  }
-
   private startTurn(
-    source: TurnSource,
-    userText: Promise<string>,
-    timings: TurnTimings,
-  ): ActiveTurn {
-    const controller = new AbortController();
-    const onCallEnd = () => controller.abort();
-    this.deps.signal.addEventListener('abort', onCallEnd, { once: true });
-    controller.signal.addEventListener(
-      'abort',
-      () => this.deps.signal.removeEventListener('abort', onCallEnd),
-      { once: true },
-    );
-    const turn: ActiveTurn = {
-      record: {
-        index: ++this.turnIndex,
-        source,
-        userText: '',
-        botText: '',
-        heardText: '',
-        interrupted: false,
-        fallback: false,
-        preemptiveStt: false,
-        errors: [],
-        timings,
-      },
-      controller,
-      userText,
-      utterance: () => undefined,
-      spoken: () => [],
-      generated: () => '',
-      finished: false,
-    };
-    this.active = turn;
-    this.track(this.runTurn(turn));
-    return turn;
-  }
-
-  private async runTurn(turn: ActiveTurn): Promise<void> {
-    const r = turn.record;
-    const signal = turn.controller.signal;
-    let text: string;
-    try {
-      text = await turn.userText;
-    } catch (err) {
-      if (signal.aborted || turn.finished) return;
-      r.errors.push(errorCode(err));
-      r.userText = '[inaudible]';
-      return this.fallback(turn);
-    }
-    if (signal.aborted || turn.finished) return;
-    if (r.source === 'speech' && !isMeaningfulTranscript(text)) {
-      this.stats.ignoredUtterances++;
-      this.finishQuietly(turn);
-      this.deps.log.debug('no words in the utterance: no reply');
-      return;
-    }
-    r.userText = text;
-    const reply = new Reply(
+    input: Pick<TurnInput, 'source' | 'transcript' | 'heard' | 'preemptive'>,
+  ): void {
+    const { plan, output, llm, tts, ttsCache, log } = this.deps;
+    const carried = this.carry;
+    this.carry = undefined;
+    this.idle.busy();
+    const turn = new Turn(
+      { output, llm, tts, ttsCache, toolbox: this.toolbox, plan, log },
       {
-        player: this.deps.player,
-        llm: this.deps.llm,
-        tts: this.deps.tts,
-        voice: this.voice,
-        log: this.deps.log,
+        ...input,
+        index: ++this.turnIndex,
+        ...(carried ? { carried } : {}),
+        history: () => this.history.messages(),
+        signal: this.deps.signal,
       },
-      [
-        { role: 'system', content: this.systemPrompt },
-        ...this.history,
-        { role: 'user', content: text },
-      ],
-      signal,
-      r.timings,
     );
-    turn.spoken = () => reply.sentences;
-    turn.utterance = () => reply.utterance;
-    turn.generated = () => reply.generated.join(' ');
-    let result: PlaybackResult;
-    try {
-      result = await reply.run();
-    } catch (err) {
-      if (turn.finished || signal.aborted) return;
-      r.errors.push(...reply.errors);
-      if (r.errors.at(-1) !== errorCode(err)) r.errors.push(errorCode(err));
-      return this.fallback(turn);
-    }
-    if (turn.finished) return;
-    r.errors.push(...reply.errors);
-    r.botText = reply.generated.join(' ');
-    r.heardText = result.completed ? reply.text : heardText(reply.sentences, result.heardMs);
-    r.interrupted = result.cleared;
-    r.timings.replyEndAt = performance.now();
-    this.commit(turn);
+    this.active = turn;
+    this.track(turn.done.then((outcome) => this.onTurnDone(turn, outcome)));
   }
 
-  private async fallback(turn: ActiveTurn): Promise<void> {
-    const r = turn.record;
-    const text = this.fallbackText;
-    r.fallback = true;
-    this.stats.fallbacks++;
-    this.deps.log.warn({ codes: r.errors }, 'turn failed: saying the fallback line');
-    try {
-      const { utterance } = await speak({
-        ...this.ttsTarget(),
+  private onTurnDone(turn: Turn, outcome: TurnOutcome): void {
+    if (this.active === turn) this.active = undefined;
+    if (outcome.kind === 'quiet') {
+      this.stats.ignoredUtterances++;
+      this.deps.log.debug('no words in the utterance: no reply');
+    }
+    if (outcome.kind === 'exchange') {
+      const r = outcome.record;
+      this.history.add(outcome.messages);
+      this.turns.push(r);
+      this.stats.turns++;
+      this.stats.toolCalls += r.toolCalls.length;
+      if (r.fallback) this.stats.fallbacks++;
+      this.idle.answered();
+      this.logTurn(r);
+      this.deps.onTurn?.(r);
+      if (outcome.ending) {
+        const { reason, detail } = outcome.ending;
+        const transferTo = reason === 'transfer' ? this.deps.plan.transfer?.number : undefined;
+        return this.finishCall({
+          reason,
+          ...(detail ? { detail } : {}),
+          ...(transferTo ? { transferTo } : {}),
+        });
+      }
+    }
+    this.lineQuiet();
+  }
+
+  /** The bot ends the call itself (idle, time limit): the goodbye plays out first. */
+  private endCall(end: CallEnd): void {
+    // A turn that is already saying goodbye (end_call, transfer) finishes on its own.
+    if (this.closed || this.ending || this.active?.locked) return;
+    this.ending = end;
+    this.idle.close();
+    this.active?.interrupt();
+    if (this.deps.output.isSpeaking()) this.deps.output.clear();
+    this.track(
+      this.say('goodbye_done', this.deps.plan.goodbyeText)
+        .then(({ utterance }) => utterance.played)
+        .catch((err: unknown) => {
+          if (!this.deps.signal.aborted)
+            this.deps.log.warn({ code: errorCode(err) }, 'goodbye line failed');
+        })
+        .then(() => this.finishCall(end)),
+    );
+  }
+
+  private finishCall(end: CallEnd): void {
+    if (this.closed) return;
+    this.ending = end;
+    clearTimeout(this.maxTimer);
+    this.idle.close();
+    this.deps.log.info({ reason: end.reason }, 'the bot ends the call');
+    this.deps.onEnd?.(end);
+  }
+
+  /** The line may have gone quiet: start counting the caller's silence. */
+  private lineQuiet(): void {
+    if (this.closed || this.ending || this.active || this.hearing.callerSpeaking) return;
+    if (this.dtmf.pending !== '') return;
+    this.idle.quiet();
+  }
+
+  private onIdle(said: number): void {
+    if (this.closed || this.ending || this.active || this.hearing.callerSpeaking) return;
+    if (this.deps.output.isSpeaking()) return this.idle.quiet();
+    if (this.idle.exhausted) return this.endCall({ reason: 'idle' });
+    this.idle.prompted();
+    this.stats.idlePrompts++;
+    this.deps.log.info({ prompt: said + 1 }, 'caller silent: idle prompt');
+    this.track(
+      this.say('idle_done', this.deps.plan.idle.message)
+        .then(({ utterance }) => utterance.played)
+        .then(() => this.lineQuiet())
+        .catch((err: unknown) => {
+          if (!this.deps.signal.aborted)
+            this.deps.log.warn({ code: errorCode(err) }, 'idle prompt failed');
+        }),
+    );
+  }
+
+  private say(kind: UtteranceKind, text: string) {
+    const { output, tts, ttsCache, plan, signal } = this.deps;
+    return speak({ output, tts, text, voice: plan.voice, kind, signal, cache: ttsCache });
+  }
+
+  /**
+   * Lines the call may need with no time to synthesize them: the fallback (TTS may be what
+   * failed), the fillers, the idle prompt, the goodbye and the transfer line.
+   */
+  private async prepare(): Promise<void> {
+    const { plan, output, tts, ttsCache, signal, log } = this.deps;
+    const lines = [
+      plan.fallbackText,
+      ...(plan.tools.http.length > 0
+        ? [plan.tools.fillerText, ...plan.tools.http.map((t) => t.message)]
+        : []),
+      ...(plan.idle.afterMs > 0 ? [plan.idle.message] : []),
+      plan.goodbyeText,
+      ...(plan.transfer ? [plan.transfer.message] : []),
+    ];
+    for (const text of new Set(lines)) {
+      if (!text || signal.aborted) continue;
+      await prepareCachedSpeech({
+        output,
+        tts,
+        cache: ttsCache,
         text,
-        kind: 'fallback_done',
-        signal: turn.controller.signal,
+        voice: plan.voice,
+        signal,
+      }).catch((err: unknown) => {
+        if (!signal.aborted) log.warn({ code: errorCode(err) }, 'line not pre-synthesized');
       });
-      turn.utterance = () => utterance;
-      turn.spoken = () => [{ text, audioMs: utterance.sentAudioMs }];
-      turn.generated = () => text;
-      r.timings.firstAudioAt = utterance.firstFrameAt;
-      const played = await utterance.played;
-      if (turn.finished) return;
-      r.botText = text;
-      r.heardText = played.completed ? text : heardText(turn.spoken(), played.heardMs);
-      r.interrupted = played.cleared;
-    } catch (err) {
-      if (turn.finished || turn.controller.signal.aborted) return;
-      r.errors.push(errorCode(err));
-      this.deps.log.error({ code: errorCode(err) }, 'fallback line failed');
     }
-    r.timings.replyEndAt = performance.now();
-    this.commit(turn);
   }
 
-  /** Ends a turn that produced no exchange (no words heard). */
-  private finishQuietly(turn: ActiveTurn): void {
-    turn.finished = true;
-    if (this.active === turn) this.active = undefined;
-  }
-
-  /** Records the exchange: history gets the caller's words and what they heard of the reply. */
-  private commit(turn: ActiveTurn): void {
-    if (turn.finished) return;
-    turn.finished = true;
-    if (this.active === turn) this.active = undefined;
-    const r = turn.record;
-    const heard = r.interrupted
-      ? r.heardText
-        ? `${r.heardText}… [interrupted by the caller]`
-        : '[interrupted by the caller before answering]'
-      : r.heardText || r.botText;
-    this.history.push({ role: 'user', content: r.userText }, { role: 'assistant', content: heard });
-    const max = this.deps.config.llm.maxHistoryTurns * 2;
-    if (this.history.length > max) this.history.splice(0, this.history.length - max);
-    this.turns.push(r);
-    this.stats.turns++;
+  private logTurn(r: TurnRecord): void {
     this.deps.log.info(
       {
         turn: r.index,
@@ -449,26 +390,13 @@ export class Conversation {
         fallback: r.fallback,
         preemptiveStt: r.preemptiveStt,
         errors: r.errors.length > 0 ? r.errors : undefined,
+        tools: r.toolCalls.length > 0 ? r.toolCalls.map((c) => `${c.name}:${c.status}`) : undefined,
         ...stageDurations(r.timings),
         pii: { userText: r.userText, heardText: r.heardText },
       },
       'turn',
     );
     this.deps.log.debug({ turn: r.index, timings: r.timings }, 'turn timings');
-    this.deps.onTurn?.(r);
-  }
-
-  private botBusy(): boolean {
-    return (this.active !== undefined && !this.active.finished) || this.deps.player.isSpeaking();
-  }
-
-  private ttsTarget() {
-    return {
-      player: this.deps.player,
-      tts: this.deps.tts,
-      voice: this.voice,
-      cache: this.deps.ttsCache,
-    };
   }
 
   private track(task: Promise<void>): void {

@@ -15,6 +15,7 @@ export function ttsCacheKey(
 
 export class TtsCache {
   private readonly entries = new Map<string, Buffer>();
+  private readonly filling = new Map<string, Promise<void>>();
   private bytes = 0;
   hits = 0;
   misses = 0;
@@ -52,6 +53,24 @@ export class TtsCache {
       this.entries.delete(k);
       this.bytes -= v.length;
     }
+  }
+
+  /**
+   * Makes the entry with `make` unless it is there or already being made (calls starting
+   * together share one synthesis). Rejects with `make`'s error; nothing is stored then.
+   */
+  fill(key: string, make: () => Promise<Buffer | undefined>): Promise<void> {
+    if (this.entries.has(key)) return Promise.resolve();
+    let pending = this.filling.get(key);
+    if (!pending) {
+      pending = make()
+        .then((pcm) => {
+          if (pcm) this.set(key, pcm);
+        })
+        .finally(() => this.filling.delete(key));
+      this.filling.set(key, pending);
+    }
+    return pending;
   }
 
   get size(): number {

@@ -6,7 +6,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
-import { loadAgentProfiles, type AgentRegistry } from '../agents/index.js';
+import { agentLoadOptions, loadAgentProfiles, type AgentRegistry } from '../agents/index.js';
 import { loadSileroModel } from '../audio/vad/index.js';
 import type { Config } from '../config/index.js';
 import { TtsCache } from '../conversation/tts-cache.js';
@@ -51,8 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   const { config, logger } = deps;
   // Profiles and the database fail start-up with a message naming the file, field or variable.
   const agents =
-    deps.agents ??
-    (await loadAgentProfiles(config.agents.dir, { defaultAgent: config.agents.defaultAgent }));
+    deps.agents ?? (await loadAgentProfiles(config.agents.dir, agentLoadOptions(config)));
   const store =
     deps.store ??
     createCallStore(

@@ -5,10 +5,9 @@
  * and dropped, and the call goes on.
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentRegistry } from '../agents/index.js';
+import type { AgentRegistry, CallPlan } from '../agents/index.js';
 import type { Config } from '../config/index.js';
-import { Conversation } from '../conversation/conversation.js';
-import { speak } from '../conversation/speak.js';
+import { Conversation, type CallEnd } from '../conversation/conversation.js';
 import type { TtsCache } from '../conversation/tts-cache.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
 import { errorCode } from '../errors.js';
@@ -19,7 +18,7 @@ import type { ProviderSet } from '../providers/provider-set.js';
 import type { CallStore } from '../store/index.js';
 import { ExotelPlayer } from './exotel-player.js';
 import type { Pacer } from './pacer.js';
-import { prepareCall, type CallPlan } from './call-setup.js';
+import { prepareCall } from './call-setup.js';
 import { decode, type InboundEvent, type StartEvent } from './exotel-codec.js';
 import { resolveSampleRate, type SampleRate, type StreamQuery } from './exotel-url.js';
 
@@ -45,6 +44,7 @@ export interface CallSocket {
 }
 
 export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_NORMAL = 1000;
 const MAX_LOGS_PER_CODE = 5;
 /** Frames held while the call is being set up (context lookup); about 10 s of audio. */
 const MAX_HELD_EVENTS = 500;
@@ -252,23 +252,24 @@ export class CallSession {
   /** Sets the call up (context, agent), then starts the conversation and replays held frames. */
   private async begin(event: StartEvent, rate: SampleRate): Promise<void> {
     const { config, store } = this.deps;
-    const plan = await prepareCall(
-      { store, agents: this.deps.agents, defaultAgent: config.agents.defaultAgent, log: this.log },
+    const { plan, from, to } = await prepareCall(
+      { config, store, agents: this.deps.agents, log: this.log },
       this.query.custom,
       event.customParameters,
+      this.callSid,
     );
     if (this.state !== 'starting') return;
     this.plan = plan;
-    this.customParameters = plan.params;
-    this.from ||= plan.from;
-    this.to ||= plan.to;
+    this.customParameters = { ...plan.params };
+    this.from ||= from;
+    this.to ||= to;
     store.callStarted(this.id, {
       callSid: this.callSid,
       streamSid: event.streamSid,
       accountSid: this.accountSid,
       from: this.from,
       to: this.to,
-      customParameters: plan.params,
+      customParameters: this.customParameters,
       sampleRate: rate,
       agent: plan.agent,
       at: Date.now(),
@@ -281,8 +282,11 @@ export class CallSession {
       },
       'call started',
     );
-    const o = plan.overrides;
-    const providers = this.deps.providers.for(o);
+    const providers = this.deps.providers.for({
+      llmModel: plan.models.llm,
+      sttModel: plan.models.stt,
+      ttsModel: plan.models.tts,
+    });
     const player = ExotelPlayer.forCall(
       config,
       this.deps.pacer,
@@ -291,54 +295,29 @@ export class CallSession {
       rate,
     );
     const conversation = new Conversation({
-      config,
-      log: this.log,
-      player,
+      plan,
+      output: player,
       ...providers,
       ttsCache: this.deps.ttsCache,
       sampleRate: rate,
-      params: plan.params,
       signal: this.signal,
-      turn: {
-        ...(o.endpointingMs === undefined ? {} : { endpointingMs: o.endpointingMs }),
-        ...(o.bargeInMs === undefined ? {} : { bargeInMs: o.bargeInMs }),
-      },
-      fallbackText: o.fallbackText,
+      log: this.log,
       onTurn: (turn) => this.onTurn(turn),
+      onEvent: (e) => store.eventRecorded(this.id, { at: Date.now(), ...e }),
+      onEnd: (end) => this.onBotEnd(end),
     });
     this.player = player;
     this.conversation = conversation;
     this.state = 'started';
     for (const e of this.held.splice(0)) this.dispatch(e);
-    await this.greet(player, conversation).finally(() => conversation.prepare());
+    await conversation.start();
   }
 
-  private async greet(player: ExotelPlayer, conversation: Conversation): Promise<void> {
-    const text = this.customParameters.greeting_text ?? this.deps.config.greetingText;
-    const startedAt = performance.now();
-    try {
-      const { utterance, fromCache } = await speak({
-        player,
-        tts: conversation.tts,
-        text,
-        voice: conversation.voice,
-        kind: 'greeting_done',
-        signal: this.signal,
-        cache: this.deps.ttsCache,
-      });
-      const firstAudioMs =
-        utterance.firstFrameAt === undefined ? undefined : utterance.firstFrameAt - startedAt;
-      this.log.info({ fromCache, firstAudioMs }, 'greeting started');
-    } catch (err) {
-      if (this.signal.aborted) return;
-      this.log.error({ code: errorCode(err), err: String(err) }, 'greeting failed');
-      this.deps.store.eventRecorded(this.id, {
-        at: Date.now(),
-        kind: 'error',
-        code: errorCode(err),
-        detail: 'greeting',
-      });
-    }
+  /** The bot ends the call: closing the socket moves Exotel's flow to its next applet. */
+  private onBotEnd(end: CallEnd): void {
+    this.closedByBot = true;
+    this.log.info({ reason: end.reason }, 'closing the stream');
+    this.socket.close(CLOSE_NORMAL, end.reason);
   }
 
   private onTurn(turn: TurnRecord): void {
@@ -359,7 +338,7 @@ export class CallSession {
     this.deps.postCall.submit({
       id: this.id,
       callSid: this.callSid,
-      language: this.customParameters.language,
+      language: this.plan?.language,
       turns: conversation.turns,
       record: {
         id: this.id,

@@ -1,29 +1,27 @@
 /**
  * What a call is set up with when its `start` arrives: the per-call context stored by
- * /voicebot/init (`ctx=<id>`), the URL's and the start event's custom parameters, and the agent
- * profile they select. Never throws: a missing context or a database that is down is logged and
- * the call goes on with what it has.
+ * /voicebot/init (`ctx=<id>`), the URL's and the start event's custom parameters, and the plan
+ * they resolve to with the agent profile they select. Never throws: a missing context or a
+ * database that is down is logged and the call goes on with what it has.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolveCallAgent, type AgentRegistry, type CallAgentOverrides } from '../agents/index.js';
+import { resolveCallPlan, type AgentRegistry, type CallPlan } from '../agents/index.js';
+import type { Config } from '../config/index.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CallStore } from '../store/index.js';
 
 export interface CallSetupDeps {
+  config: Config;
   store: CallStore;
   agents: AgentRegistry;
-  defaultAgent: string | undefined;
   log: Logger;
   /** How long the context lookup may delay the greeting. */
   contextTimeoutMs?: number;
 }
 
-export interface CallPlan {
-  agent: string | undefined;
-  /** The seed's flat persona fields and every other custom parameter. */
-  params: Record<string, string>;
-  overrides: CallAgentOverrides;
+export interface PreparedCall {
+  plan: CallPlan;
   /** Caller and called numbers carried in the context, when the URL had none. */
   from?: string;
   to?: string;
@@ -35,22 +33,16 @@ export async function prepareCall(
   deps: CallSetupDeps,
   urlCustom: Record<string, string>,
   startCustom: Record<string, string>,
-): Promise<CallPlan> {
+  callSid: string | undefined,
+): Promise<PreparedCall> {
   const ctxId = startCustom[CONTEXT_PARAM] ?? urlCustom[CONTEXT_PARAM];
   const context = ctxId ? await loadContext(deps, ctxId) : {};
   const { from, to, ...contextParams } = context;
   const merged: Record<string, string> = { ...contextParams, ...urlCustom, ...startCustom };
   delete merged[CONTEXT_PARAM];
-  const resolved = resolveCallAgent(deps.agents, merged, deps.defaultAgent);
-  for (const w of resolved.warnings)
-    deps.log.warn({ code: 'AGENT_WARNING', detail: w }, 'agent selection');
-  return {
-    agent: resolved.agent,
-    params: resolved.params,
-    overrides: resolved.overrides,
-    from,
-    to,
-  };
+  const { plan, warnings } = resolveCallPlan(deps.config, deps.agents, merged, { callSid });
+  for (const w of warnings) deps.log.warn({ code: 'AGENT_WARNING', detail: w }, 'agent selection');
+  return { plan, from, to };
 }
 
 async function loadContext(deps: CallSetupDeps, id: string): Promise<Record<string, string>> {

@@ -260,3 +260,138 @@ describe('loadAgentProfiles: each problem names the file and the field', () => {
     expect((await loadError(dir)).message).toContain('big.md is larger than 1048576 bytes');
   });
 });
+
+describe('loadAgentProfiles: tools and call endings', () => {
+  const TOOL = {
+    name: 'check_loan_status',
+    description: 'Look up a loan application.',
+    parameters: {
+      type: 'object',
+      properties: { application_id: { type: 'string' } },
+      required: ['application_id'],
+    },
+    url: 'https://crm.example.com/loan-status',
+    headers: { Authorization: 'Bearer ${CRM_TOKEN}', 'X-Team': 'loans' },
+    message: 'Ek second.',
+  };
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+
+  it('reads a tool with its secret from the environment and its arguments check compiled', async () => {
+    const dir = await agentDir({
+      'loan.yaml': yaml({
+        tools: [
+          TOOL,
+          {
+            ...TOOL,
+            name: 'hours',
+            url: 'https://crm.example.com/h',
+            method: 'get',
+            headers: undefined,
+          },
+        ],
+        transfer: { number: '+91 98000-00001' },
+        idle: { after_ms: 8000, prompts: 2, message: 'Hello?' },
+        max_call_ms: 900000,
+        end_call: false,
+        goodbye_text: 'Bye.',
+      }),
+    });
+    const loan = (
+      await loadAgentProfiles(dir, { env: env({ CRM_TOKEN: 'tok-123' }), toolTimeoutMs: 4000 })
+    ).get('loan')!;
+    const [check, hours] = loan.tools;
+    expect(check).toMatchObject({
+      method: 'POST',
+      headers: { Authorization: 'Bearer tok-123', 'X-Team': 'loans' },
+      timeoutMs: 4000,
+      message: 'Ek second.',
+    });
+    expect(hours).toMatchObject({ method: 'GET', headers: {} });
+    expect(check!.checkArguments('{"application_id":"HL-1"}')).toEqual({
+      ok: true,
+      args: { application_id: 'HL-1' },
+    });
+    expect(check!.checkArguments('{}')).toMatchObject({ ok: false });
+    expect(loan).toMatchObject({
+      transfer: { number: '+919800000001' },
+      idle: { afterMs: 8000, prompts: 2, message: 'Hello?' },
+      maxCallMs: 900000,
+      endCall: false,
+      goodbyeText: 'Bye.',
+    });
+  });
+
+  it('fails start-up naming the profile, the tool and a variable that is not set', async () => {
+    const dir = await agentDir({ 'loan.yaml': yaml({ tools: [TOOL] }) });
+    const err = await loadError(dir, { env: env({}) });
+    expect(err.code).toBe('AGENT_INVALID');
+    expect(err.message).toContain(
+      `${path.join(dir, 'loan.yaml')}: tools[0] (check_loan_status): headers.Authorization: environment variable CRM_TOKEN is not set`,
+    );
+  });
+
+  it.each([
+    [
+      'a name OpenAI refuses',
+      { ...TOOL, name: 'check status' },
+      'tools[0].name: must be 1 to 64 letters',
+    ],
+    [
+      'a built-in name',
+      { ...TOOL, name: 'end_call' },
+      'tools[0].name: is the name of a built-in tool',
+    ],
+    [
+      'parameters that are not an object schema',
+      { ...TOOL, parameters: { type: 'string' } },
+      'tools[0].parameters: must be a JSON Schema with type: object',
+    ],
+    [
+      'a URL that is not http(s)',
+      { ...TOOL, url: 'ftp://crm' },
+      'tools[0].url: must be an http:// or https:// URL',
+    ],
+    ['an unknown method', { ...TOOL, method: 'DELETE' }, 'tools[0].method: must be GET or POST'],
+    [
+      'a schema ajv cannot compile',
+      { ...TOOL, parameters: { type: 'object', properties: { a: { type: 'strin' } } } },
+      'parameters: not a usable JSON Schema',
+    ],
+    [
+      'a tool with no description',
+      { ...TOOL, description: undefined },
+      'tools[0].description: required',
+    ],
+  ])('refuses %s', async (_name, bad, problem) => {
+    const dir = await agentDir({ 'loan.yaml': yaml({ tools: [bad] }) });
+    const err = await loadError(dir, { env: env({ CRM_TOKEN: 't' }) });
+    expect(err.message).toContain(problem);
+  });
+
+  it.each([
+    [
+      'two tools with one name',
+      { tools: [TOOL, TOOL] },
+      'tools[1].name: "check_loan_status" is used twice',
+    ],
+    [
+      'a transfer number that is not one',
+      { transfer: { number: 'call Ravi' } },
+      'transfer.number: must be a phone number',
+    ],
+    [
+      'an idle wait over ten minutes',
+      { idle: { after_ms: 700000 } },
+      'idle.after_ms: must be an integer from 0 to 600000',
+    ],
+    [
+      'a time limit under ten seconds',
+      { max_call_ms: 5000 },
+      'max_call_ms: must be an integer from 10000 to 14400000',
+    ],
+  ])('refuses %s', async (_name, fields, problem) => {
+    const dir = await agentDir({ 'loan.yaml': yaml(fields) });
+    const err = await loadError(dir, { env: env({ CRM_TOKEN: 't' }) });
+    expect(err.message).toContain(problem);
+  });
+});

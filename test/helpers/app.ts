@@ -42,6 +42,8 @@ export async function startServer(
     PORT: '0',
     DATA_DIR: dataDir,
     AGENTS_DIR: join(import.meta.dirname, '..', '..', 'agents'),
+    // No idle prompts unless a test asks for them: they would talk into long silent waits.
+    IDLE_AFTER_MS: '0',
     ...env,
   });
   const logs: LogLine[] = [];

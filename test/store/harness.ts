@@ -83,6 +83,7 @@ export function sampleTurn(index: number, overrides: Partial<TurnRecord> = {}): 
     fallback: false,
     preemptiveStt: true,
     errors: [],
+    toolCalls: [],
     timings: {
       speechStartAt: t0,
       speechEndAt: t0 + 1_200,
