@@ -20,9 +20,11 @@ import { createCallStore, openDatabase, type CallStore } from '../store/index.js
 import { CallRegistry } from '../telephony/call-registry.js';
 import { Pacer } from '../telephony/pacer.js';
 import type { CallSession } from '../telephony/call-session.js';
+import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { registerAdminApi } from './admin-api.js';
 import { clusterMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
+import { registerExotelFlow } from './exotel-flow.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
 
 export interface AppDeps {
@@ -77,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     webhook: config.webhook,
   });
   const metrics = new Metrics(() => store.pending);
+  const transfers = new TransferBook(store, logger);
   if (isClusterWorker()) serveWorkerMetrics(metrics.registry);
   // Load the VAD model before taking calls, so the first call does not pay for it.
   if (config.turn.vad === 'silero') await loadSileroModel();
@@ -111,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     contextTtlMs: config.store.contextTtlMs,
   });
   registerAdminApi(app, store, config.adminApiKey);
+  registerExotelFlow(app, { transfers, store });
   app.get('/metrics', async (_req, reply) =>
     reply
       .type(metrics.registry.contentType)
@@ -127,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     postCall,
     metrics,
     registry,
+    transfers,
     onTurn: deps.onTurn,
   });
 

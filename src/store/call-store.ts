@@ -6,6 +6,7 @@
 import type { TurnRecord } from '../conversation/turn-record.js';
 import type { Logger } from '../log.js';
 import { putContext, getContext } from './contexts.js';
+import { getTransfer, putTransfer, type TransferDecision } from './transfers.js';
 import type { Db } from './database.js';
 import { isUnavailableError, toStoreError } from './db-errors.js';
 import { getCall, listCalls, type CallDetail, type CallRow, type ListCallsQuery } from './reads.js';
@@ -41,6 +42,10 @@ export interface CallStore {
   putContext(id: string, params: Record<string, string>, expiresAtMs: number): Promise<void>;
   /** Undefined when missing or expired at `nowMs`. */
   getContext(id: string, nowMs: number): Promise<Record<string, string> | undefined>;
+
+  // Transfer decisions by CallSid: direct, with a couple of quick retries.
+  putTransfer(t: TransferDecision): Promise<void>;
+  getTransfer(callSid: string): Promise<TransferDecision | undefined>;
 
   /** Writes waiting in memory. */
   readonly pending: number;
@@ -112,6 +117,8 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
     getCall: (key) => read('getCall', () => getCall(db.kysely, key)),
     putContext: (id, params, expiresAtMs) => putContext(db.kysely, id, params, expiresAtMs),
     getContext: (id, nowMs) => getContext(db.kysely, id, nowMs),
+    putTransfer: (t) => putTransfer(db.kysely, t),
+    getTransfer: (callSid) => getTransfer(db.kysely, callSid),
     get pending() {
       return queue.pending;
     },

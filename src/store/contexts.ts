@@ -1,26 +1,11 @@
 /**
  * Per-call context kept server side: parameters put before a call and read when it connects. The
- * caller waits on these, so they go straight to the database (not through the write queue) with
- * a couple of quick retries; then STORE_UNAVAILABLE. Expired rows are pruned on each put.
+ * caller waits on these, so they go straight to the database (see direct.ts). Expired rows are
+ * pruned on each put.
  */
 import type { Kysely } from 'kysely';
-import { retry } from '../retry.js';
-import { isUnavailableError, toStoreError } from './db-errors.js';
+import { withQuickRetries } from './direct.js';
 import type { Database } from './schema.js';
-
-const RETRY_DELAYS_MS = [50, 200];
-
-async function withQuickRetries<R>(what: string, run: () => Promise<R>): Promise<R> {
-  try {
-    return await retry(run, {
-      attempts: RETRY_DELAYS_MS.length + 1,
-      delayMs: (attempt) => RETRY_DELAYS_MS[attempt - 1] ?? 0,
-      retryIf: isUnavailableError,
-    });
-  } catch (err) {
-    throw toStoreError(err, what);
-  }
-}
 
 export function putContext(
   db: Kysely<Database>,

@@ -12,5 +12,6 @@ export {
 export { createCallStore, type CallStore, type CallStoreOptions } from './call-store.js';
 export type { CallDetail, CallEventRow, CallRow, ListCallsQuery, TurnRow } from './reads.js';
 export type { StoredTimings } from './turn-rows.js';
-export type { CallStatus, HangupBy, SummaryStatus, TurnRole } from './schema.js';
+export type { CallStatus, EndReason, HangupBy, SummaryStatus, TurnRole } from './schema.js';
+export type { TransferDecision } from './transfers.js';
 export { isUnavailableError } from './db-errors.js';

@@ -95,7 +95,31 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001_initial': initial };
+/** Issue 9: how the call ended, tool calls on turns, transfer decisions by CallSid. */
+const actions: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    for (const column of ['end_reason', 'end_detail', 'transfer_to']) {
+      await db.schema.alterTable('calls').addColumn(column, 'text').execute();
+    }
+    await db.schema
+      .alterTable('turns')
+      .addColumn('tool_calls', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+    for (const column of ['filler', 'ending']) {
+      await db.schema.alterTable('turns').addColumn(column, 'text').execute();
+    }
+    await db.schema
+      .createTable('call_transfers')
+      .addColumn('call_sid', 'text', (c) => c.primaryKey())
+      .addColumn('call_id', 'text', (c) => c.notNull())
+      .addColumn('number', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_actions': actions };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 

@@ -8,11 +8,13 @@ import type {
   CallsTable,
   CallStatus,
   Database,
+  EndReason,
   HangupBy,
   SummaryStatus,
   TurnRole,
   TurnsTable,
 } from './schema.js';
+import type { ToolCallRecord, TurnEnding } from '../conversation/turn-record.js';
 import type { StoredTimings } from './turn-rows.js';
 
 export interface CallRow {
@@ -29,6 +31,12 @@ export interface CallRow {
   status: CallStatus;
   stopReason?: string;
   hangupBy?: HangupBy;
+  /** Why it ended (see EndReason). */
+  endReason?: EndReason;
+  /** The model's reason, when it ended or handed over the call. */
+  endDetail?: string;
+  /** The number a transfer went to. */
+  transferTo?: string;
   connectedAtMs: number;
   startedAtMs?: number;
   stoppedAtMs?: number;
@@ -55,6 +63,12 @@ export interface TurnRow {
   errors: string[];
   timings: StoredTimings;
   atMs: number;
+  /** Bot rows: the tools the model called in this turn. */
+  toolCalls: ToolCallRecord[];
+  /** Bot rows: the line said while a tool ran. */
+  filler?: string;
+  /** Bot rows: set when the model ended or handed over the call here. */
+  ending?: TurnEnding;
 }
 
 export interface CallEventRow {
@@ -109,6 +123,9 @@ function toCall(r: Selectable<CallsTable>): CallRow {
     status: r.status,
     stopReason: opt(r.stop_reason),
     hangupBy: opt(r.hangup_by),
+    endReason: opt(r.end_reason),
+    endDetail: opt(r.end_detail),
+    transferTo: opt(r.transfer_to),
     connectedAtMs: r.connected_at_ms,
     startedAtMs: opt(r.started_at_ms),
     stoppedAtMs: opt(r.stopped_at_ms),
@@ -136,6 +153,9 @@ function toTurn(r: Selectable<TurnsTable>): TurnRow {
     errors: JSON.parse(r.errors) as string[],
     timings: JSON.parse(r.timings) as StoredTimings,
     atMs: r.at_ms,
+    toolCalls: JSON.parse(r.tool_calls) as ToolCallRecord[],
+    filler: opt(r.filler),
+    ending: opt(r.ending) as TurnEnding | undefined,
   };
 }
 

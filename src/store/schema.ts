@@ -7,6 +7,19 @@ import type { Generated } from 'kysely';
 
 export type CallStatus = 'live' | 'completed' | 'failed';
 export type HangupBy = 'caller' | 'bot' | 'unknown';
+/**
+ * Why the call ended: the bot's decisions (end_call, transfer, idle, max_duration, refused), the
+ * caller hanging up, Exotel stopping the stream, or the connection dropping with neither.
+ */
+export type EndReason =
+  | 'end_call'
+  | 'transfer'
+  | 'idle'
+  | 'max_duration'
+  | 'refused'
+  | 'caller_hangup'
+  | 'stream_stopped'
+  | 'connection_lost';
 export type SummaryStatus = 'none' | 'pending' | 'done' | 'failed';
 export type TurnRole = 'user' | 'bot';
 
@@ -38,6 +51,10 @@ export interface CallsTable {
   summary: string | null;
   summary_status: Generated<SummaryStatus>;
   updated_at_ms: number;
+  end_reason: EndReason | null;
+  /** The model's reason for end_call / transfer_call. */
+  end_detail: string | null;
+  transfer_to: string | null;
 }
 
 export interface TurnsTable {
@@ -56,6 +73,12 @@ export interface TurnsTable {
   /** JSON `StoredTimings` (see turn-rows.ts). */
   timings: string;
   at_ms: number;
+  /** Bot rows: JSON array of `ToolCallRecord`. */
+  tool_calls: Generated<string>;
+  /** Bot rows: the line said while a tool ran. */
+  filler: string | null;
+  /** Bot rows: end_call / transfer when the model ended the call in this turn. */
+  ending: string | null;
 }
 
 export interface CallEventsTable {
@@ -76,9 +99,19 @@ export interface CallContextsTable {
   expires_at_ms: number;
 }
 
+/** A transfer decision, looked up by Exotel's Passthru and Connect applets by CallSid. */
+export interface CallTransfersTable {
+  call_sid: string;
+  call_id: string;
+  number: string;
+  reason: string | null;
+  at_ms: number;
+}
+
 export interface Database {
   calls: CallsTable;
   turns: TurnsTable;
   call_events: CallEventsTable;
   call_contexts: CallContextsTable;
+  call_transfers: CallTransfersTable;
 }

@@ -13,6 +13,7 @@ import {
   type TurnRecord,
   type TurnTimings,
 } from '../conversation/turn-record.js';
+import type { Insertable } from 'kysely';
 import type { TurnsTable } from './schema.js';
 
 export interface StoredTimings {
@@ -55,7 +56,11 @@ function wallMs(performanceMs: number | undefined): number | undefined {
 }
 
 /** The user row and the bot row for one turn; `fallbackAtMs` dates a turn with no timings. */
-export function turnRows(callId: string, turn: TurnRecord, fallbackAtMs: number): TurnsTable[] {
+export function turnRows(
+  callId: string,
+  turn: TurnRecord,
+  fallbackAtMs: number,
+): Insertable<TurnsTable>[] {
   const t = turn.timings;
   const timings = JSON.stringify(storedTimings(t));
   const errors = JSON.stringify(turn.errors);
@@ -71,7 +76,16 @@ export function turnRows(callId: string, turn: TurnRecord, fallbackAtMs: number)
     timings,
   };
   return [
-    { ...common, role: 'user', text: cleanText(turn.userText), heard_text: null, at_ms: userAt },
+    {
+      ...common,
+      role: 'user',
+      text: cleanText(turn.userText),
+      heard_text: null,
+      at_ms: userAt,
+      tool_calls: '[]',
+      filler: null,
+      ending: null,
+    },
     {
       ...common,
       role: 'bot',
@@ -80,6 +94,9 @@ export function turnRows(callId: string, turn: TurnRecord, fallbackAtMs: number)
       interrupted: turn.interrupted ? 1 : 0,
       fallback: turn.fallback ? 1 : 0,
       at_ms: wallMs(t.firstAudioAt ?? t.llmRequestAt ?? t.replyEndAt) ?? userAt,
+      tool_calls: cleanText(JSON.stringify(turn.toolCalls)),
+      filler: turn.filler === undefined ? null : cleanText(turn.filler),
+      ending: turn.ending ?? null,
     },
   ];
 }

@@ -6,7 +6,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { TurnRecord } from '../conversation/turn-record.js';
-import type { CallsTable, Database, HangupBy } from './schema.js';
+import type { CallsTable, Database, EndReason, HangupBy } from './schema.js';
 import { cleanText, turnRows } from './turn-rows.js';
 
 export type WriteOp =
@@ -40,6 +40,9 @@ export type WriteOp =
       durationMs: number;
       status: 'completed' | 'failed';
       hangupBy: HangupBy;
+      endReason?: EndReason;
+      endDetail?: string;
+      transferTo?: string;
       turnCount: number;
       bargeInCount: number;
       errorCount: number;
@@ -164,6 +167,9 @@ export async function applyOp(trx: Trx, op: WriteOp): Promise<void> {
           ...base,
           status: op.status,
           hangup_by: op.hangupBy,
+          end_reason: op.endReason ?? null,
+          end_detail: op.endDetail === undefined ? null : cleanText(op.endDetail),
+          transfer_to: op.transferTo ?? null,
           ended_at_ms: op.at,
           duration_ms: Math.round(op.durationMs),
           turn_count: op.turnCount,
@@ -173,6 +179,9 @@ export async function applyOp(trx: Trx, op: WriteOp): Promise<void> {
         {
           status: 'replace',
           hangup_by: 'replace',
+          end_reason: 'replace',
+          end_detail: 'replace',
+          transfer_to: 'replace',
           ended_at_ms: 'replace',
           duration_ms: 'replace',
           turn_count: 'replace',

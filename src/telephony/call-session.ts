@@ -15,9 +15,10 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PostCallWorker } from '../postcall/post-call.js';
 import type { ProviderSet } from '../providers/provider-set.js';
-import type { CallStore } from '../store/index.js';
+import type { CallStore, EndReason, HangupBy } from '../store/index.js';
 import { ExotelPlayer } from './exotel-player.js';
 import type { Pacer } from './pacer.js';
+import type { TransferBook } from './transfer-book.js';
 import { prepareCall } from './call-setup.js';
 import { decode, type InboundEvent, type StartEvent } from './exotel-codec.js';
 import { resolveSampleRate, type SampleRate, type StreamQuery } from './exotel-url.js';
@@ -31,6 +32,7 @@ export interface CallDeps {
   store: CallStore;
   agents: AgentRegistry;
   postCall: PostCallWorker;
+  transfers: TransferBook;
   metrics?: Metrics;
   /** Called with every finished turn of every call. */
   onTurn?: (call: CallSession, turn: TurnRecord) => void;
@@ -74,6 +76,9 @@ export class CallSession {
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly held: InboundEvent[] = [];
   private closedByBot = false;
+  /** How the bot ended the call, when it did. */
+  private ending: CallEnd | undefined;
+  private refused = false;
 
   constructor(
     private readonly deps: CallDeps,
@@ -151,7 +156,10 @@ export class CallSession {
       at: endedAt,
       durationMs: endedAt - this.connectedAt,
       status,
-      hangupBy: this.closedByBot ? 'bot' : this.stopReason === 'callended' ? 'caller' : 'unknown',
+      hangupBy: this.hangupBy(),
+      endReason: this.endReason(),
+      ...(this.ending?.detail ? { endDetail: this.ending.detail } : {}),
+      ...(this.ending?.transferTo ? { transferTo: this.ending.transferTo } : {}),
       turnCount: stats?.turns ?? 0,
       bargeInCount: stats?.bargeIns ?? 0,
       errorCount,
@@ -313,11 +321,41 @@ export class CallSession {
     await conversation.start();
   }
 
-  /** The bot ends the call: closing the socket moves Exotel's flow to its next applet. */
+  /**
+   * The bot ends the call: closing the socket moves Exotel's flow to its next applet. A transfer
+   * is stored under the CallSid first, because the flow asks for it as soon as the socket closes.
+   */
   private onBotEnd(end: CallEnd): void {
+    this.ending = end;
     this.closedByBot = true;
-    this.log.info({ reason: end.reason }, 'closing the stream');
-    this.socket.close(CLOSE_NORMAL, end.reason);
+    this.track(
+      (async () => {
+        if (end.reason === 'transfer' && end.transferTo && this.callSid) {
+          await this.deps.transfers.record({
+            callSid: this.callSid,
+            callId: this.id,
+            number: end.transferTo,
+            ...(end.detail ? { reason: end.detail } : {}),
+            at: Date.now(),
+          });
+        }
+        this.log.info({ reason: end.reason }, 'closing the stream');
+        this.socket.close(CLOSE_NORMAL, end.reason);
+      })(),
+    );
+  }
+
+  private hangupBy(): HangupBy {
+    if (this.closedByBot) return 'bot';
+    return this.stopReason === 'callended' ? 'caller' : 'unknown';
+  }
+
+  /** Why the call ended, for the record. */
+  private endReason(): EndReason {
+    if (this.ending) return this.ending.reason;
+    if (this.refused) return 'refused';
+    if (this.stopReason === 'callended') return 'caller_hangup';
+    return this.stopReason ? 'stream_stopped' : 'connection_lost';
   }
 
   private onTurn(turn: TurnRecord): void {
@@ -354,6 +392,10 @@ export class CallSession {
         endedAt: new Date(endedAt).toISOString(),
         durationMs: endedAt - this.connectedAt,
         stopReason: this.stopReason ?? null,
+        hangupBy: this.hangupBy(),
+        endReason: this.endReason(),
+        endDetail: this.ending?.detail ?? null,
+        transferTo: this.ending?.transferTo ?? null,
         stats: conversation.stats,
         turns: conversation.turns,
       },
@@ -372,6 +414,7 @@ export class CallSession {
   private refuse(code: string, message: string): void {
     this.log.warn({ code, detail: message }, 'call refused');
     this.closedByBot = true;
+    this.refused = true;
     this.socket.close(CLOSE_POLICY_VIOLATION, `${code}: ${message}`.slice(0, 120));
   }
 }

@@ -150,6 +150,74 @@ describeEngines('call store', (engine) => {
     expect(await store.getCall('nope')).toBeUndefined();
   });
 
+  it("keeps how the bot ended the call, and each turn's tool calls, filler and ending", async () => {
+    store.callConnected({ id: 's2', callSid: 'CA2', at: T0 });
+    store.turnRecorded(
+      's2',
+      sampleTurn(1, {
+        toolCalls: [
+          {
+            id: 'call_1',
+            name: 'check_loan_status',
+            arguments: '{"application_id":"HL-1"}',
+            result: '{"status":"approved"}',
+            status: 'ok',
+            durationMs: 2_512,
+            round: 1,
+          },
+        ],
+        filler: 'Ek second.',
+        ending: 'transfer',
+      }),
+    );
+    store.callEnded('s2', {
+      at: T0 + 5_000,
+      durationMs: 5_000,
+      status: 'completed',
+      hangupBy: 'bot',
+      endReason: 'transfer',
+      endDetail: 'wants a person',
+      transferTo: '+919800000001',
+      turnCount: 1,
+      bargeInCount: 0,
+      errorCount: 0,
+    });
+    expect(await store.flush(5_000)).toBe(true);
+    const detail = await store.getCall('CA2');
+    expect(detail?.call).toMatchObject({
+      hangupBy: 'bot',
+      endReason: 'transfer',
+      endDetail: 'wants a person',
+      transferTo: '+919800000001',
+    });
+    const [user, bot] = detail?.turns ?? [];
+    expect(user).toMatchObject({ toolCalls: [], filler: undefined, ending: undefined });
+    expect(bot).toMatchObject({
+      filler: 'Ek second.',
+      ending: 'transfer',
+      toolCalls: [{ name: 'check_loan_status', status: 'ok', durationMs: 2_512, round: 1 }],
+    });
+  });
+
+  it('stores a transfer decision under its CallSid, the latest one winning', async () => {
+    expect(await store.getTransfer('CA9')).toBeUndefined();
+    await store.putTransfer({ callSid: 'CA9', callId: 's9', number: '+911', at: T0 });
+    await store.putTransfer({
+      callSid: 'CA9',
+      callId: 's9',
+      number: '+912',
+      reason: 'asked for a person',
+      at: T0 + 1,
+    });
+    expect(await store.getTransfer('CA9')).toEqual({
+      callSid: 'CA9',
+      callId: 's9',
+      number: '+912',
+      reason: 'asked for a person',
+      at: T0 + 1,
+    });
+  });
+
   it('makes a retried batch harmless: the same ops applied twice leave the same rows', async () => {
     // What the queue does when a commit succeeded but its reply was lost: apply the batch again.
     const ops: WriteOp[] = [

@@ -101,15 +101,21 @@ describeEngines('migrations', (engine) => {
     await target.cleanup();
   });
 
-  it('are idempotent: opening twice keeps one applied migration and all tables', async () => {
+  it('are idempotent: opening twice keeps each migration applied once, and all tables', async () => {
     for (let i = 0; i < 2; i++) {
       const db = await openDatabase(target.url, { dataDir: target.dataDir });
       const applied = await db.kysely
         .selectFrom('kysely_migration' as never)
         .select(sql<number>`count(*)`.as('n'))
         .executeTakeFirstOrThrow();
-      expect(Number(applied.n)).toBe(1);
-      for (const table of ['calls', 'turns', 'call_events', 'call_contexts'] as const) {
+      expect(Number(applied.n)).toBe(2);
+      for (const table of [
+        'calls',
+        'turns',
+        'call_events',
+        'call_contexts',
+        'call_transfers',
+      ] as const) {
         const rows = await db.kysely.selectFrom(table).selectAll().execute();
         expect(rows).toEqual([]);
       }
