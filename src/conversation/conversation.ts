@@ -24,11 +24,11 @@ import {
 import { Hearing, type HeardUtterance } from './hearing.js';
 import { ChatHistory } from './history.js';
 import { IdleWatch } from './idle-watch.js';
-import { prepareCachedSpeech, speak } from './speak.js';
+import { CallLines } from './lines.js';
 import type { Transcript } from './transcriber.js';
 import type { TtsCache } from './tts-cache.js';
 import { Turn, type TurnInput, type TurnOutcome } from './turn.js';
-import { stageDurations, type TurnRecord } from './turn-record.js';
+import { turnLogFields, type TurnRecord } from './turn-record.js';
 
 export interface ConversationDeps {
   plan: CallPlan;
@@ -89,6 +89,7 @@ export class Conversation {
   private readonly dtmf: DtmfCollector;
   private readonly toolbox: Toolbox;
   private readonly idle: IdleWatch;
+  private readonly lines: CallLines;
   private active: Turn | undefined;
   /** Words of a silent turn the caller went on from. */
   private carry: Promise<string> | undefined;
@@ -100,6 +101,14 @@ export class Conversation {
   constructor(private readonly deps: ConversationDeps) {
     const { plan, log, signal } = deps;
     this.history = new ChatHistory(plan.limits.maxHistoryTurns);
+    this.lines = new CallLines({
+      output: deps.output,
+      tts: deps.tts,
+      cache: deps.ttsCache,
+      voice: plan.voice,
+      signal,
+      log,
+    });
     this.toolbox = new Toolbox({
       tools: plan.tools.http,
       endCall: plan.tools.endCall,
@@ -138,7 +147,7 @@ export class Conversation {
     );
     const startedAt = performance.now();
     try {
-      const { utterance, fromCache } = await this.say('greeting_done', plan.greeting);
+      const { utterance, fromCache } = await this.lines.say('greeting_done', plan.greeting);
       const first = utterance.firstFrameAt;
       log.info(
         { fromCache, firstAudioMs: first === undefined ? undefined : first - startedAt },
@@ -151,7 +160,7 @@ export class Conversation {
       this.deps.onEvent?.({ kind: 'error', code: errorCode(err), detail: 'greeting' });
       this.lineQuiet();
     }
-    await this.prepare();
+    await this.lines.prepare(plan);
   }
 
   /** Caller audio from one `media` frame (s16le at the stream rate). */
@@ -246,12 +255,12 @@ export class Conversation {
   private startTurn(
     input: Pick<TurnInput, 'source' | 'transcript' | 'heard' | 'preemptive'>,
   ): void {
-    const { plan, output, llm, tts, ttsCache, log } = this.deps;
+    const { plan, output, llm, tts, log } = this.deps;
     const carried = this.carry;
     this.carry = undefined;
     this.idle.busy();
     const turn = new Turn(
-      { output, llm, tts, ttsCache, toolbox: this.toolbox, plan, log },
+      { output, llm, tts, lines: this.lines, toolbox: this.toolbox, plan, log },
       {
         ...input,
         index: ++this.turnIndex,
@@ -302,13 +311,7 @@ export class Conversation {
     this.active?.interrupt();
     if (this.deps.output.isSpeaking()) this.deps.output.clear();
     this.track(
-      this.say('goodbye_done', this.deps.plan.goodbyeText)
-        .then(({ utterance }) => utterance.played)
-        .catch((err: unknown) => {
-          if (!this.deps.signal.aborted)
-            this.deps.log.warn({ code: errorCode(err) }, 'goodbye line failed');
-        })
-        .then(() => this.finishCall(end)),
+      this.sayOut('goodbye_done', this.deps.plan.goodbyeText).then(() => this.finishCall(end)),
     );
   }
 
@@ -335,67 +338,23 @@ export class Conversation {
     this.idle.prompted();
     this.stats.idlePrompts++;
     this.deps.log.info({ prompt: said + 1 }, 'caller silent: idle prompt');
-    this.track(
-      this.say('idle_done', this.deps.plan.idle.message)
-        .then(({ utterance }) => utterance.played)
-        .then(() => this.lineQuiet())
-        .catch((err: unknown) => {
-          if (!this.deps.signal.aborted)
-            this.deps.log.warn({ code: errorCode(err) }, 'idle prompt failed');
-        }),
-    );
+    this.track(this.sayOut('idle_done', this.deps.plan.idle.message).then(() => this.lineQuiet()));
   }
 
-  private say(kind: UtteranceKind, text: string) {
-    const { output, tts, ttsCache, plan, signal } = this.deps;
-    return speak({ output, tts, text, voice: plan.voice, kind, signal, cache: ttsCache });
-  }
-
-  /**
-   * Lines the call may need with no time to synthesize them: the fallback (TTS may be what
-   * failed), the fillers, the idle prompt, the goodbye and the transfer line.
-   */
-  private async prepare(): Promise<void> {
-    const { plan, output, tts, ttsCache, signal, log } = this.deps;
-    const lines = [
-      plan.fallbackText,
-      ...(plan.tools.http.length > 0
-        ? [plan.tools.fillerText, ...plan.tools.http.map((t) => t.message)]
-        : []),
-      ...(plan.idle.afterMs > 0 ? [plan.idle.message] : []),
-      plan.goodbyeText,
-      ...(plan.transfer ? [plan.transfer.message] : []),
-    ];
-    for (const text of new Set(lines)) {
-      if (!text || signal.aborted) continue;
-      await prepareCachedSpeech({
-        output,
-        tts,
-        cache: ttsCache,
-        text,
-        voice: plan.voice,
-        signal,
-      }).catch((err: unknown) => {
-        if (!signal.aborted) log.warn({ code: errorCode(err) }, 'line not pre-synthesized');
-      });
+  /** Says a line and waits until it has been heard (or cut); a failure is logged, not thrown. */
+  private async sayOut(kind: UtteranceKind, text: string): Promise<void> {
+    try {
+      await (
+        await this.lines.say(kind, text)
+      ).utterance.played;
+    } catch (err) {
+      if (!this.deps.signal.aborted)
+        this.deps.log.warn({ code: errorCode(err), kind }, 'line failed');
     }
   }
 
   private logTurn(r: TurnRecord): void {
-    this.deps.log.info(
-      {
-        turn: r.index,
-        source: r.source,
-        interrupted: r.interrupted,
-        fallback: r.fallback,
-        preemptiveStt: r.preemptiveStt,
-        errors: r.errors.length > 0 ? r.errors : undefined,
-        tools: r.toolCalls.length > 0 ? r.toolCalls.map((c) => `${c.name}:${c.status}`) : undefined,
-        ...stageDurations(r.timings),
-        pii: { userText: r.userText, heardText: r.heardText },
-      },
-      'turn',
-    );
+    this.deps.log.info(turnLogFields(r), 'turn');
     this.deps.log.debug({ turn: r.index, timings: r.timings }, 'turn timings');
   }
 

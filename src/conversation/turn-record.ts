@@ -109,3 +109,19 @@ export function stageDurations(t: TurnTimings): StageDurations {
     replyMs: d(t.firstAudioAt, t.replyEndAt),
   };
 }
+
+/** A turn's info log line: what happened and how long each stage took; words only under `pii`. */
+export function turnLogFields(r: TurnRecord): Record<string, unknown> {
+  return {
+    turn: r.index,
+    source: r.source,
+    interrupted: r.interrupted,
+    fallback: r.fallback,
+    preemptiveStt: r.preemptiveStt,
+    errors: r.errors.length > 0 ? r.errors : undefined,
+    tools: r.toolCalls.length > 0 ? r.toolCalls.map((c) => `${c.name}:${c.status}`) : undefined,
+    ending: r.ending,
+    ...stageDurations(r.timings),
+    pii: { userText: r.userText, heardText: r.heardText },
+  };
+}

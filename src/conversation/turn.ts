@@ -16,30 +16,24 @@ import type { CallPlan } from '../agents/call-plan.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { linkedAbort } from '../providers/linked-abort.js';
-import type { ChatMessage, LlmProvider, LlmToolCall } from '../providers/llm/types.js';
+import type { ChatMessage, LlmProvider } from '../providers/llm/types.js';
 import type { TtsProvider } from '../providers/tts/types.js';
-import type { Toolbox, ToolOutcome } from '../tools/toolbox.js';
+import type { Toolbox } from '../tools/toolbox.js';
 import type { AudioOutput, UtteranceKind } from './audio-output.js';
 import { heardOf, lineSpeech, type Speech } from './heard-text.js';
 import { heardReply } from './history.js';
+import type { CallLines } from './lines.js';
 import { Reply, type ReplyResult } from './reply.js';
-import { speak } from './speak.js';
 import type { Transcript } from './transcriber.js';
 import { isMeaningfulTranscript } from './transcript-filter.js';
-import type { TtsCache } from './tts-cache.js';
-import type {
-  HeardTimings,
-  ReplyTimings,
-  TurnEnding,
-  TurnRecord,
-  TurnSource,
-} from './turn-record.js';
+import { ToolRound, type CallControl } from './tool-round.js';
+import type { HeardTimings, ReplyTimings, TurnRecord, TurnSource } from './turn-record.js';
 
 export interface TurnDeps {
   output: AudioOutput;
   llm: LlmProvider;
   tts: TtsProvider;
-  ttsCache: TtsCache;
+  lines: CallLines;
   toolbox: Toolbox;
   plan: CallPlan;
   log: Logger;
@@ -60,14 +54,8 @@ export interface TurnInput {
   signal: AbortSignal;
 }
 
-export interface CallEnding {
-  reason: TurnEnding;
-  /** The model's reason, for the record. */
-  detail?: string;
-}
-
 export type TurnOutcome =
-  | { kind: 'exchange'; record: TurnRecord; messages: ChatMessage[]; ending?: CallEnding }
+  | { kind: 'exchange'; record: TurnRecord; messages: ChatMessage[]; ending?: CallControl }
   | { kind: 'quiet' }
   | { kind: 'dropped' };
 
@@ -84,9 +72,9 @@ export class Turn {
   /** Tool rounds whose results came back: assistant tool calls, then the tool messages. */
   private readonly toolMessages: ChatMessage[] = [];
   private lastToolRound = 0;
-  /** Tool calls running now: the record lists them as cancelled if the turn ends first. */
-  private inFlight: Array<{ call: LlmToolCall; round: number; startedAt: number }> = [];
-  private ending: CallEnding | undefined;
+  /** The round whose tools are running: the record lists them as cancelled if the turn ends. */
+  private waiting: ToolRound | undefined;
+  private ending: CallControl | undefined;
   /** Audio of the turn still being written (a filler); a later round waits for it. */
   private writing: Promise<unknown> = Promise.resolve();
   private settle!: (o: TurnOutcome) => void;
@@ -205,52 +193,30 @@ export class Turn {
         this.writing,
       );
       this.speeches.push(reply.speech);
-      const calls: LlmToolCall[] = [];
-      const runs = new Map<string, Promise<ToolOutcome>>();
-      const onToolCall = (call: LlmToolCall) => {
-        calls.push(call);
-        const control = toolbox.controlOf(call);
-        if (control && !this.ending) this.ending = { reason: control, detail: reasonOf(call) };
-        else if (!this.ending && !lastRound) {
-          runs.set(call.id, toolbox.run(call, round, signal));
-          this.inFlight.push({ call, round, startedAt: performance.now() });
-        }
-      };
+      const tools = new ToolRound(toolbox, round, !lastRound, signal);
       let result: ReplyResult;
       try {
-        result = await reply.run(onToolCall);
+        result = await reply.run((call) => {
+          tools.take(call);
+          this.ending ??= tools.control;
+        });
       } catch (err) {
         if (signal.aborted) return this.cut();
         return this.fallback(err, reply);
       }
       this.noteRound(result);
       if (signal.aborted) return this.cut();
-      if (this.ending) return this.close(calls, runs, round, result);
-      if (calls.length === 0) break;
+      if (this.ending) return this.close(tools, result);
+      if (tools.calls.length === 0) break;
       if (lastRound) {
-        for (const c of calls)
-          r.toolCalls.push(toolbox.notRun(c, round, 'not run: too many tool rounds'));
+        r.toolCalls.push(...tools.unfinished('not run: too many tool rounds'));
         break;
       }
-      const outcomes = await this.awaitTools(calls, runs, signal);
+      this.waiting = tools;
+      const outcomes = await this.withFiller(tools.results(), tools, signal);
       if (signal.aborted) return this.cut();
-      this.inFlight = [];
-      const roundMessages: ChatMessage[] = [
-        {
-          role: 'assistant',
-          content: result.text || null,
-          tool_calls: calls.map((c) => ({
-            id: c.id,
-            type: 'function' as const,
-            function: { name: c.name, arguments: c.arguments },
-          })),
-        },
-        ...outcomes.map((o): ChatMessage => ({
-          role: 'tool',
-          tool_call_id: o.record.id,
-          content: o.content,
-        })),
-      ];
+      this.waiting = undefined;
+      const roundMessages = tools.messages(result.text, outcomes);
       r.toolCalls.push(...outcomes.map((o) => o.record));
       messages.push(...roundMessages);
       this.toolMessages.push(...roundMessages);
@@ -259,63 +225,50 @@ export class Turn {
     return this.played();
   }
 
-  /** Waits for the round's tools; says the filler when the caller would wait in silence. */
-  private async awaitTools(
-    calls: LlmToolCall[],
-    runs: Map<string, Promise<ToolOutcome>>,
+  /**
+   * Waits for a round's tools; when nothing of the turn has been heard FILLER_AFTER_MS after the
+   * caller stopped (and at least FILLER_GRACE_MS into the wait), says the tool's line.
+   */
+  private async withFiller<T>(
+    results: Promise<T>,
+    tools: ToolRound,
     signal: AbortSignal,
-  ): Promise<ToolOutcome[]> {
-    const all = Promise.all(calls.map((c) => runs.get(c.id)!));
+  ): Promise<T> {
     let finished = false;
-    void all.finally(() => (finished = true));
-    const { plan } = this.deps;
-    const anchor = this.input.heard.speechEndAt ?? this.input.heard.endpointAt ?? performance.now();
-    const now = performance.now();
-    const delay = Math.max(FILLER_GRACE_MS, anchor + plan.tools.fillerAfterMs - now);
+    void results.finally(() => (finished = true));
+    const { plan, toolbox, output } = this.deps;
+    const heard = this.input.heard;
+    const anchor = heard.speechEndAt ?? heard.endpointAt ?? performance.now();
+    const delay = Math.max(FILLER_GRACE_MS, anchor + plan.tools.fillerAfterMs - performance.now());
     const timer = setTimeout(() => {
-      if (finished || signal.aborted || this.audioStarted || this.deps.output.isSpeaking()) return;
+      if (finished || signal.aborted || this.audioStarted || output.isSpeaking()) return;
       const text =
-        calls.map((c) => this.deps.toolbox.messageFor(c)).find(Boolean) ?? plan.tools.fillerText;
+        tools.calls.map((c) => toolbox.messageFor(c)).find(Boolean) ?? plan.tools.fillerText;
       this.record.filler = text;
-      this.writing = this.say('filler', 'filler_done', text, this.lastToolRound + 1).catch(
-        (err: unknown) => {
-          if (!signal.aborted) this.record.errors.push(errorCode(err));
-        },
-      );
+      this.writing = this.say('filler', 'filler_done', text, tools.round).catch((err: unknown) => {
+        if (!signal.aborted) this.record.errors.push(errorCode(err));
+      });
     }, delay);
     try {
-      return await all;
+      return await results;
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** `end_call` / `transfer_call`: the model's words or the plan's line, heard to the end. */
-  private async close(
-    calls: LlmToolCall[],
-    runs: Map<string, Promise<ToolOutcome>>,
-    round: number,
-    result: ReplyResult,
-  ): Promise<TurnOutcome> {
-    const { toolbox, plan } = this.deps;
+  private async close(tools: ToolRound, result: ReplyResult): Promise<TurnOutcome> {
+    const { plan } = this.deps;
     const ending = this.ending!;
-    const control = calls.find((c) => toolbox.controlOf(c) === ending.reason);
-    for (const c of calls) {
-      if (c === control) {
-        const done = ending.reason === 'transfer' ? 'transferring the call' : 'ending the call';
-        this.record.toolCalls.push({ ...toolbox.notRun(c, round, done), status: 'ok' });
-      } else this.record.toolCalls.push(toolbox.notRun(c, round, 'not run: the call is ending'));
-    }
-    // Tools started before the control call are not waited for (recorded above).
-    void Promise.allSettled(runs.values());
-    this.inFlight = [];
+    // Tools started alongside the control call are not waited for.
+    this.record.toolCalls.push(...tools.unfinished('not run: the call is ending'));
     this.record.ending = ending.reason;
     if (!result.text.trim()) {
       const line =
         ending.reason === 'transfer'
           ? (plan.transfer?.message ?? plan.goodbyeText)
           : plan.goodbyeText;
-      await this.say('closing', 'goodbye_done', line, round).catch((err: unknown) => {
+      await this.say('closing', 'goodbye_done', line, tools.round).catch((err: unknown) => {
         this.record.errors.push(errorCode(err));
       });
     }
@@ -343,24 +296,10 @@ export class Turn {
     return this.played();
   }
 
-  /** Says a fixed line (cached when it can be) as one speech of this turn. */
-  private async say(
-    kind: Speech['kind'],
-    utt: UtteranceKind,
-    text: string,
-    round: number,
-  ): Promise<void> {
-    const { output, tts, ttsCache, plan } = this.deps;
+  /** Says a fixed line (cached when it can be) as one speech of this turn, after its audio so far. */
+  private async say(kind: Speech['kind'], utt: UtteranceKind, text: string, round: number) {
     await this.writing;
-    const said = await speak({
-      output,
-      tts,
-      text,
-      voice: plan.voice,
-      kind: utt,
-      signal: this.controller.signal,
-      cache: ttsCache,
-    });
+    const said = await this.deps.lines.say(utt, text, this.controller.signal);
     this.speeches.push(lineSpeech(kind, round, text, said.utterance, said.audioMs));
   }
 
@@ -396,11 +335,8 @@ export class Turn {
       .map((s) => s.utterance?.firstFrameAt)
       .filter((t): t is number => t !== undefined);
     if (firstFrames.length > 0) r.timings.firstAudioAt = Math.min(...firstFrames);
-    for (const f of this.inFlight) {
-      const cancelled = this.deps.toolbox.notRun(f.call, f.round, 'cancelled: the caller spoke');
-      r.toolCalls.push({ ...cancelled, durationMs: Math.round(performance.now() - f.startedAt) });
-    }
-    this.inFlight = [];
+    if (this.waiting) r.toolCalls.push(...this.waiting.unfinished('cancelled: the caller spoke'));
+    this.waiting = undefined;
     r.botText = this.speeches.flatMap((s) => s.produced).join(' ');
     r.heardText = heard.filter(Boolean).join(' ');
     // The model sees its own words of the final round (and the fallback), as heard.
@@ -434,15 +370,5 @@ export class Turn {
       if (v !== undefined) t[k] ??= v;
     }
     this.record.errors.push(...result.errors);
-  }
-}
-
-/** The `reason` argument of a call-control call, when the model gave one. */
-function reasonOf(call: LlmToolCall): string | undefined {
-  try {
-    const args = JSON.parse(call.arguments) as { reason?: unknown };
-    return typeof args.reason === 'string' ? args.reason.slice(0, 200) : undefined;
-  } catch {
-    return undefined;
   }
 }

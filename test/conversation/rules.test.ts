@@ -83,6 +83,22 @@ describe('an exchange', () => {
     expect(c.conversation.stats.merges).toBe(1);
   });
 
+  it('drops a preemptive transcription when the caller resumes, and uses a fresh one', async () => {
+    const c = await call({ env: { ENDPOINTING_MS: '900' } });
+    c.stt.queue.push(
+      { text: 'STALE half sentence', delayMs: 1500 },
+      { text: 'fresh whole sentence', delayMs: 100 },
+    );
+    await c.speak(600);
+    await c.silence(400); // preempt at 200 ms of silence; the endpoint (900 ms) is not reached
+    await c.speak(600);
+    await c.until(() => c.turns.length === 1);
+    expect(c.stt.requests).toHaveLength(2);
+    expect(c.stt.requests[0]!.signal.aborted).toBe(true);
+    expect(c.turns[0]).toMatchObject({ userText: 'fresh whole sentence', preemptiveStt: true });
+    expect(c.llm.last().at(-1)).toEqual({ role: 'user', content: 'fresh whole sentence' });
+  });
+
   it('lets a backchannel shorter than BARGE_IN_MS pass while the bot talks, its transcription dropped', async () => {
     const c = await call();
     await c.speak(1000);
@@ -238,6 +254,23 @@ describe('provider failures', () => {
     expect(c.turns[0]!.fallback).toBe(false);
     expect(c.turns[0]!.heardText).toBe('Your balance is five thousand rupees.');
     expect(c.llm.requests).toHaveLength(1);
+  });
+
+  it('an LLM that stalls before finishing its first sentence, twice, gets the fallback', async () => {
+    const c = await call();
+    const stalled = () =>
+      new VoicebotError('PROVIDER_STALLED', 'llm: stream stalled for 800 ms', { retryable: true });
+    c.llm.queue.push(
+      { text: 'Let me check that for you', failAfterTokens: 3, error: stalled() },
+      { text: 'Let me check that for you', failAfterTokens: 3, error: stalled() },
+    );
+    await c.speak(1000);
+    await c.until(() => c.turns.length === 1);
+    expect(c.turns[0]).toMatchObject({
+      fallback: true,
+      errors: ['PROVIDER_STALLED', 'PROVIDER_STALLED'],
+      heardText: c.plan.fallbackText,
+    });
   });
 
   it('an utterance with no words gets no reply', async () => {

@@ -1,4 +1,4 @@
-/** Conversation end to end: barge-in, inbound clear, backchannels. */
+/** Conversation end to end on real speech: barge-in and a backchannel (rules: test/conversation). */
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/app.js';
 import { fixture, nextEcho, sleep } from '../helpers/calls.js';
@@ -43,24 +43,6 @@ describe('barge-in', () => {
     expect(assistant.content).not.toContain('personal loan');
     // The barge-in came within a bounded time of the caller starting to talk.
     expect(clearedAt).toBeGreaterThan(0);
-  });
-
-  it('an inbound clear event is handled as a barge-in', async () => {
-    env.fake.chat.enqueue({
-      kind: 'stream',
-      tokens: 'This is a long answer. It goes on and on. And on and on some more.',
-      ...LLM,
-    });
-    const c = await env.call();
-    const started = c.waitForEvent('media', () => true, 20_000);
-    await c.say(await fixture('hello-16k.wav'));
-    await started;
-    await sleep(300);
-    const cleared = c.waitForEvent('clear', () => true, 5_000);
-    c.sendRaw(JSON.stringify({ event: 'clear', stream_sid: c.streamSid }));
-    await cleared;
-    const turn = await eventually(() => env.server.turns[0]);
-    expect(turn.interrupted).toBe(true);
   });
 
   it('a backchannel shorter than the barge-in window does not interrupt the reply', async () => {

@@ -1,4 +1,10 @@
-/** Conversation end to end: every provider failure ends in the fallback line and the call goes on. */
+/**
+ * Conversation end to end: a provider failure ends in the fallback line and the call goes on.
+ * Every failure mode is tested at the provider (test/providers: 429, 5xx, hangs, stalls,
+ * malformed streams → coded errors) and every rule on the virtual clock (test/conversation:
+ * retry once, fallback, mid-reply failures, empty transcripts); here one LLM and one TTS failure
+ * go through the whole stack, and one whole call in real time.
+ */
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/app.js';
 import { fixture, nextEcho, nextMark, sleep } from '../helpers/calls.js';
@@ -8,50 +14,9 @@ const env = useConversationEnv();
 
 describe('provider failures end in the fallback line, and the call answers the next turn', () => {
   const cases: Array<[string, () => void]> = [
-    // Three: the preemptive request (not retried: the endpoint makes its own), then the request and its retry.
-    [
-      'STT 500',
-      () =>
-        env.fake.transcriptions.enqueue(
-          { kind: 'error', status: 500 },
-          { kind: 'error', status: 500 },
-          { kind: 'error', status: 500 },
-        ),
-    ],
-    [
-      'LLM 429',
-      () => env.fake.chat.enqueue({ kind: 'error', status: 429 }, { kind: 'error', status: 429 }),
-    ],
     [
       'LLM 500',
       () => env.fake.chat.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 500 }),
-    ],
-    ['LLM timeout before headers', () => env.fake.chat.enqueue({ kind: 'hang' }, { kind: 'hang' })],
-    [
-      'LLM stall after headers',
-      () =>
-        env.fake.chat.enqueue({ kind: 'stall', afterBytes: 0 }, { kind: 'stall', afterBytes: 0 }),
-    ],
-    [
-      // The role chunk and a few words of content arrive, then nothing: no sentence was finished.
-      'LLM stall mid-stream',
-      () =>
-        env.fake.chat.enqueue(
-          {
-            kind: 'stall',
-            afterBytes: 700,
-            of: { kind: 'stream', tokens: 'Let me check that for you' },
-          },
-          {
-            kind: 'stall',
-            afterBytes: 700,
-            of: { kind: 'stream', tokens: 'Let me check that for you' },
-          },
-        ),
-    ],
-    [
-      'LLM malformed stream',
-      () => env.fake.chat.enqueue({ kind: 'malformed' }, { kind: 'malformed' }),
     ],
     [
       'TTS 500',
@@ -81,20 +46,6 @@ describe('provider failures end in the fallback line, and the call answers the n
     expect(next.fallback).toBe(false);
     expect(next.heardText).not.toBe('');
     expect(c.isOpen).toBe(true);
-  });
-
-  it('an empty transcript produces no reply, and the next turn is answered', async () => {
-    env.fake.transcriptions.setDefault({ kind: 'text', text: '', ...STT });
-    const c = await env.call();
-    await c.say(await fixture('hello-16k.wav'));
-    await sleep(2000);
-    expect(env.fake.chat.requests).toHaveLength(0);
-    expect(c.marks.some((m) => !m.name.startsWith('greeting_done'))).toBe(false);
-    env.fake.transcriptions.setDefault({ kind: 'text', text: 'Hello?', ...STT });
-    const reply = nextMark(c, 'response_done');
-    await c.say(await fixture('hello-16k.wav'));
-    await reply;
-    expect(env.lastUserMessage()).toBe('Hello?');
   });
 });
 
@@ -162,9 +113,9 @@ describe('a whole call', () => {
       ['How much is it?', false, true],
       ['That is all for today.', false, false],
     ]);
-    // Every answered turn started its audio as soon as its first sentence's TTS bytes arrived.
+    // Every answered turn played before it ended (the exact timing rule is on the virtual clock).
     for (const t of turns.filter((x) => !x.fallback)) {
-      expect(t.timings.firstAudioAt! - t.timings.ttsFirstByteAt!).toBeLessThan(100);
+      expect(t.timings.firstAudioAt!).toBeGreaterThanOrEqual(t.timings.ttsFirstByteAt!);
       expect(t.timings.firstAudioAt!).toBeLessThan(t.timings.replyEndAt!);
     }
     // The last request's history shows the interrupted reply truncated and marked.

@@ -1,0 +1,58 @@
+/**
+ * The fixed lines of a call (greeting, fallback, filler, idle prompt, goodbye, transfer line),
+ * said through the TTS cache, and synthesized ahead when the call may need them in a hurry: the
+ * fallback because TTS may be what failed, the others because a pause before them is dead air.
+ */
+import type { CallPlan } from '../agents/call-plan.js';
+import { errorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { TtsProvider } from '../providers/tts/types.js';
+import type { AudioOutput, UtteranceKind } from './audio-output.js';
+import { prepareCachedSpeech, speak, type SpeakResult } from './speak.js';
+import type { TtsCache } from './tts-cache.js';
+
+export interface CallLinesOptions {
+  output: AudioOutput;
+  tts: TtsProvider;
+  cache: TtsCache;
+  voice: string;
+  /** The call's signal. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export class CallLines {
+  constructor(private readonly o: CallLinesOptions) {}
+
+  /** Says `text` as one utterance (cancelled with `signal`, by default the call's). */
+  say(kind: UtteranceKind, text: string, signal = this.o.signal): Promise<SpeakResult> {
+    const { output, tts, cache, voice } = this.o;
+    return speak({ output, tts, text, voice, kind, signal, cache });
+  }
+
+  /** Synthesizes the plan's urgent lines into the cache, one after another, fallback first. */
+  async prepare(plan: CallPlan): Promise<void> {
+    const { output, tts, cache, voice, signal, log } = this.o;
+    for (const text of urgentLines(plan)) {
+      if (signal.aborted) return;
+      await prepareCachedSpeech({ output, tts, cache, text, voice, signal }).catch(
+        (err: unknown) => {
+          if (!signal.aborted) log.warn({ code: errorCode(err) }, 'line not pre-synthesized');
+        },
+      );
+    }
+  }
+}
+
+/** The lines a call may need with no time to synthesize them, most urgent first. */
+export function urgentLines(plan: CallPlan): string[] {
+  const tools = plan.tools.http;
+  const lines = [
+    plan.fallbackText,
+    ...(tools.length > 0 ? [plan.tools.fillerText, ...tools.map((t) => t.message)] : []),
+    ...(plan.idle.afterMs > 0 ? [plan.idle.message] : []),
+    plan.goodbyeText,
+    ...(plan.transfer ? [plan.transfer.message] : []),
+  ];
+  return [...new Set(lines.filter((l): l is string => !!l))];
+}
