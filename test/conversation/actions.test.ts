@@ -4,75 +4,40 @@
  * during a tool, the bound on rounds, `end_call`, `transfer_call`, idle prompts and the call's
  * time limit.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadAgentProfiles, type AgentProfile } from '../../src/agents/index.js';
 import type { ChatMessage } from '../../src/providers/llm/types.js';
-import { startHarness, useVirtualClock, type Harness, type HarnessOptions } from './harness.js';
+import { LOAN_TRANSFER_NUMBER, loanAgent, loanAgentDir } from '../helpers/loan-agent.js';
+import { startHarness, virtualClockPerTest, type Harness, type HarnessOptions } from './harness.js';
 
-const LOAN = {
-  persona_name: 'Priya',
-  persona_age: 28,
-  tone: 'friendly',
-  gender: 'female',
-  city: 'Pune',
-  language: 'Hinglish',
-  greeting_text: 'Namaste.',
-  voice: 'shimmer',
-  documents: 'Home loans from 8.5 percent.',
-  tools: [
-    {
-      name: 'check_loan_status',
-      description: 'Look up the status of a loan application by its number.',
-      parameters: {
-        type: 'object',
-        properties: { application_id: { type: 'string' } },
-        required: ['application_id'],
-      },
-      url: 'https://crm.example.com/loan-status',
-      message: 'Ek second, main check karti hoon.',
-      timeout_ms: 5000,
-    },
-    {
-      name: 'branch_hours',
-      description: 'Opening hours of the branch in a city.',
-      parameters: { type: 'object', properties: { city: { type: 'string' } } },
-      url: 'https://crm.example.com/hours',
-      method: 'GET',
-    },
-  ],
-  transfer: { number: '+91 98000 00001', message: 'Main aapko apne colleague se jod rahi hoon.' },
-  idle: { after_ms: 8000, prompts: 2, message: 'Kya aap abhi bhi line par hain?' },
-  goodbye_text: 'Dhanyavaad, aapka din shubh ho.',
+const BRANCH_HOURS = {
+  name: 'branch_hours',
+  description: 'Opening hours of the branch in a city.',
+  parameters: { type: 'object', properties: { city: { type: 'string' } } },
+  url: 'https://crm.example.com/hours',
+  method: 'GET',
 };
 
 async function loanProfile(extra: Record<string, unknown> = {}): Promise<AgentProfile> {
-  const dir = await mkdtemp(join(tmpdir(), 'voicebot-actions-'));
-  await writeFile(join(dir, 'loan.yaml'), stringify({ ...LOAN, ...extra }));
-  return (await loadAgentProfiles(dir)).get('loan')!;
+  const base = loanAgent('https://crm.example.com/loan-status');
+  const dir = await loanAgentDir({ ...base, tools: [...base.tools, BRANCH_HOURS], ...extra });
+  const registry = await loadAgentProfiles(dir, { env: (n) => ({ CRM_TOKEN: 't' })[n] });
+  return registry.get('loan')!;
 }
 
-let h: Harness | undefined;
-beforeEach(() => useVirtualClock());
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  vi.useRealTimers();
-});
-
+const clock = virtualClockPerTest();
 /** A call on the loan agent whose greeting was heard and whose lines are synthesized. */
 async function call(opts: HarnessOptions & { profile?: Record<string, unknown> } = {}) {
   const profile = await loanProfile(opts.profile);
-  h = await startHarness({
-    ...opts,
-    profiles: [profile],
-    params: { agent: 'loan', ...opts.params },
-    env: { IDLE_AFTER_MS: '0', ...opts.env },
-  });
-  await h.until(() => echoed(h!, 'greeting_done') && h!.ready());
+  const h = clock.track(
+    await startHarness({
+      ...opts,
+      profiles: [profile],
+      params: { agent: 'loan', ...opts.params },
+      env: { IDLE_AFTER_MS: '0', ...opts.env },
+    }),
+  );
+  await h.until(() => echoed(h, 'greeting_done') && h.ready());
   return h;
 }
 
@@ -306,7 +271,7 @@ describe('ending the call', () => {
     expect(c.ends[0]).toEqual({
       reason: 'transfer',
       detail: 'wants a person',
-      transferTo: '+919800000001',
+      transferTo: LOAN_TRANSFER_NUMBER,
     });
     expect(c.turns[0]).toMatchObject({
       ending: 'transfer',
@@ -319,7 +284,6 @@ describe('ending the call', () => {
     await c.speak(1000);
     await c.until(() => c.turns.length === 1);
     expect(offered(c)).not.toContain('transfer_call');
-    await c.close();
     const d = await call({ callSid: '' });
     await d.speak(1000);
     await d.until(() => d.turns.length === 1);

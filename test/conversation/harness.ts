@@ -5,7 +5,7 @@
  * and echoes each mark when its audio has played. A test drives the caller's microphone frame
  * by frame and reads what the bot did; a whole exchange runs in milliseconds of real time.
  */
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import {
   createAgentRegistry,
   resolveCallPlan,
@@ -39,6 +39,20 @@ export function useVirtualClock(): void {
   vi.useFakeTimers({
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'],
   });
+}
+
+/**
+ * The virtual clock around every test of the file; `track` a harness to have it closed after
+ * its test (before the clock goes back to real time).
+ */
+export function virtualClockPerTest(): { track(h: Harness): Harness } {
+  const open: Harness[] = [];
+  beforeEach(() => useVirtualClock());
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+    vi.useRealTimers();
+  });
+  return { track: (h) => (open.push(h), h) };
 }
 
 function aborted(): VoicebotError {

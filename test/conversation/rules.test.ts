@@ -4,27 +4,21 @@
  * Provider model (harness): STT 300 ms, LLM first token 400 ms + 20 ms a token, TTS first byte
  * 250 ms then audio at 2× real time; endpointing 500 ms, preempt at 200 ms, barge-in 200 ms.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { INTERRUPTED_MARK } from '../../src/conversation/history.js';
 import { stageDurations } from '../../src/conversation/turn-record.js';
 import { VoicebotError } from '../../src/errors.js';
-import { startHarness, useVirtualClock, type Harness, type HarnessOptions } from './harness.js';
+import { startHarness, virtualClockPerTest, type Harness, type HarnessOptions } from './harness.js';
 
-let h: Harness | undefined;
-beforeEach(() => useVirtualClock());
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  vi.useRealTimers();
-});
+const clock = virtualClockPerTest();
 
 const serverError = () =>
   new VoicebotError('PROVIDER_SERVER_ERROR', 'server error (500)', { retryable: true });
 
 /** A call whose greeting has been heard. */
 async function call(opts: HarnessOptions = {}): Promise<Harness> {
-  h = await startHarness({ ...opts, env: { IDLE_AFTER_MS: '0', ...opts.env } });
-  await h.until(() => echoed(h!, 'greeting_done') && h!.ready());
+  const h = clock.track(await startHarness({ ...opts, env: { IDLE_AFTER_MS: '0', ...opts.env } }));
+  await h.until(() => echoed(h, 'greeting_done') && h.ready());
   return h;
 }
 
@@ -170,10 +164,12 @@ describe('barge-in', () => {
   });
 
   it('talking over the greeting clears it', async () => {
-    h = await startHarness({
-      env: { IDLE_AFTER_MS: '0', GREETING_TEXT: 'Namaste, welcome to Sahyog Bank home loans.' },
-    });
-    await h.until(() => h!.peer.frames.length > 5);
+    const h = clock.track(
+      await startHarness({
+        env: { IDLE_AFTER_MS: '0', GREETING_TEXT: 'Namaste, welcome to Sahyog Bank home loans.' },
+      }),
+    );
+    await h.until(() => h.peer.frames.length > 5);
     await h.speak(300);
     expect(h.peer.clears).toHaveLength(1);
     expect(h.conversation.stats.bargeIns).toBe(1);

@@ -5,11 +5,7 @@
  * Connect endpoints, and idle prompts ending a silent call.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimulatedCall } from '../../src/simulator/simulated-call.js';
 import type { CallDetail } from '../../src/store/index.js';
@@ -17,6 +13,7 @@ import { FakeOpenAI, type ChatRequest } from '../fakes/index.js';
 import { eventually, startServer, type TestServer } from '../helpers/app.js';
 import { dialAndGreet, fixture, nextEcho } from '../helpers/calls.js';
 import { LLM, STT, TTS } from '../helpers/conversation-env.js';
+import { LOAN_TRANSFER_NUMBER, loanAgent, loanAgentDir } from '../helpers/loan-agent.js';
 
 const ADMIN = 'admin-key-0123456789';
 const BACKEND_DELAY_MS = 2500;
@@ -63,36 +60,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
   backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
-  agentsDir = await mkdtemp(join(tmpdir(), 'voicebot-e2e-agents-'));
-  await writeFile(
-    join(agentsDir, 'loan.yaml'),
-    stringify({
-      persona_name: 'Priya',
-      persona_age: 28,
-      tone: 'friendly',
-      gender: 'female',
-      city: 'Pune',
-      language: 'Hinglish',
-      greeting_text: 'Namaste.',
-      voice: 'shimmer',
-      documents: 'Home loans from 8.5 percent.',
-      tools: [
-        {
-          name: 'check_loan_status',
-          description: 'Look up the status of a loan application by its number.',
-          parameters: {
-            type: 'object',
-            properties: { application_id: { type: 'string' } },
-            required: ['application_id'],
-          },
-          url: `${backendUrl}/loan-status`,
-          method: 'POST',
-          headers: { Authorization: 'Bearer ${CRM_TOKEN}' },
-          timeout_ms: 5000,
-          message: 'Ek second, main check karti hoon.',
-        },
-      ],
-      transfer: { number: '+919800000001', message: 'Main aapko apne colleague se jod rahi hoon.' },
+  agentsDir = await loanAgentDir(
+    loanAgent(`${backendUrl}/loan-status`, {
       idle: { after_ms: 1500, prompts: 2, message: 'Kya aap abhi bhi line par hain?' },
       goodbye_text: 'Dhanyavaad, namaste.',
     }),
@@ -286,13 +255,13 @@ describe('ending and handing over', () => {
     const dialWhom = await ask(`/exotel/connect?CallSid=${c.callSid}`);
     expect(dialWhom.statusCode).toBe(200);
     expect(dialWhom.headers['content-type']).toMatch(/^text\/plain/);
-    expect(dialWhom.body).toBe('+919800000001');
+    expect(dialWhom.body).toBe(LOAN_TRANSFER_NUMBER);
     const programmable = await ask(`/exotel/connect?CallSid=${c.callSid}`, {
       'Exotel-Version': '1.0',
     });
     expect(programmable.json()).toEqual({
       fetch_after_attempt: false,
-      destination: { numbers: ['+919800000001'] },
+      destination: { numbers: [LOAN_TRANSFER_NUMBER] },
     });
     expect((await ask('/exotel/connect?CallSid=CAsomeothercall')).statusCode).toBe(404);
 
@@ -301,7 +270,7 @@ describe('ending and handing over', () => {
       hangupBy: 'bot',
       endReason: 'transfer',
       endDetail: 'wants a person',
-      transferTo: '+919800000001',
+      transferTo: LOAN_TRANSFER_NUMBER,
     });
     expect(detail.turns.find((t) => t.role === 'bot')!.heardText).toBe(
       'Main aapko apne colleague se jod rahi hoon.',
