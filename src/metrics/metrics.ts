@@ -1,6 +1,7 @@
 /**
- * Prometheus metrics of one server process (`GET /metrics`): live calls, calls by end status,
- * turns, barge-ins, per-stage latency histograms, provider errors by code, playback underruns,
+ * Prometheus metrics of one server process (`GET /metrics`): live calls, calls by end status and
+ * by why they ended, turns, tool calls, barge-ins, per-stage latency histograms, provider errors
+ * by code, playback underruns,
  * pending database writes and event-loop delay. One registry per app, so tests stay isolated.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -58,6 +59,18 @@ export class Metrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly toolCallsTotal = new Counter({
+    name: 'voicebot_tool_calls_total',
+    help: 'Tool calls the model made, by outcome (ok, error, timeout, cancelled, rejected)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly callEndingsTotal = new Counter({
+    name: 'voicebot_call_endings_total',
+    help: 'Calls ended, by why (end_call, transfer, idle, max_duration, caller_hangup, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly underrunsTotal = new Counter({
     name: 'voicebot_playback_underruns_total',
     help: 'Gaps in bot audio against real time',
@@ -91,10 +104,15 @@ export class Metrics {
       if (v !== undefined && v >= 0) this.stageMs.observe({ stage }, v);
     }
     for (const code of turn.errors) this.providerErrorsTotal.inc({ code });
+    for (const call of turn.toolCalls) this.toolCallsTotal.inc({ status: call.status });
   }
 
-  callEnded(status: string, c: { bargeIns: number; underruns: number; underrunMs: number }): void {
+  callEnded(
+    status: string,
+    c: { bargeIns: number; underruns: number; underrunMs: number; endReason: string },
+  ): void {
     this.callsTotal.inc({ status });
+    this.callEndingsTotal.inc({ reason: c.endReason });
     if (c.bargeIns > 0) this.bargeInsTotal.inc(c.bargeIns);
     if (c.underruns > 0) this.underrunsTotal.inc(c.underruns);
     if (c.underrunMs > 0) this.underrunMsTotal.inc(c.underrunMs);

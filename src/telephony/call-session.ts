@@ -151,6 +151,7 @@ export class CallSession {
       bargeIns: stats?.bargeIns ?? 0,
       underruns: this.player?.stats.underruns ?? 0,
       underrunMs: this.player?.stats.underrunMs ?? 0,
+      endReason: this.endReason(),
     });
     this.deps.store.callEnded(this.id, {
       at: endedAt,

@@ -199,6 +199,8 @@ describe('an HTTP tool', () => {
     ]);
     expect(bot.toolCalls[0]!.durationMs).toBeGreaterThanOrEqual(BACKEND_DELAY_MS - 50);
     expect(bot.toolCalls[0]!.result).toContain('approved');
+    const metrics = await server.voicebot.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^voicebot_tool_calls_total\{status="ok"\} 1$/m);
   }, 60_000);
 });
 

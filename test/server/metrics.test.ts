@@ -45,6 +45,7 @@ describe('/metrics', () => {
     const text = await scrape();
     expect(value(text, 'voicebot_live_calls')).toBe(0);
     expect(value(text, 'voicebot_calls_total{status="completed"}')).toBe(1);
+    expect(value(text, 'voicebot_call_endings_total{reason="caller_hangup"}')).toBe(1);
     expect(value(text, 'voicebot_turns_total{source="speech",outcome="fallback"}')).toBe(1);
     expect(value(text, 'voicebot_turns_total{source="speech",outcome="answered"}')).toBe(1);
     expect(value(text, 'voicebot_provider_errors_total{code="PROVIDER_SERVER_ERROR"}')).toBe(2);
