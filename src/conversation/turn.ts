@@ -113,10 +113,6 @@ export class Turn {
     );
   }
 
-  get index(): number {
-    return this.input.index;
-  }
-
   /** Some of the turn's audio has gone to the caller. */
   get audioStarted(): boolean {
     return this.speeches.some((s) => (s.utterance?.sentAudioMs ?? 0) > 0);
@@ -134,7 +130,8 @@ export class Turn {
     const heard = this.speeches.map((s) => heardOf(s, s.utterance?.heardMs() ?? 0));
     this.deps.output.clear();
     this.record.interrupted = true;
-    this.finish(this.exchange(heard));
+    // Before the caller's words are known (the call's time limit) there is nothing to record.
+    this.finish(this.record.userText ? this.exchange(heard) : { kind: 'dropped' });
     this.controller.abort();
   }
 
