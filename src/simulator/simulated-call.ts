@@ -19,6 +19,11 @@ export interface SimulatedCallOptions {
   customParameters?: Record<string, string>;
   /** Echo marks at playback time (Exotel's behaviour). Default true. */
   echoMarks?: boolean;
+  /**
+   * Send no `stream_sid` at all, as Exotel's own test client does; the bot's frames must then
+   * carry none either. Default false.
+   */
+  omitStreamSid?: boolean;
   /** Handshake time limit. Default 10 s (Exotel's). */
   connectTimeoutMs?: number;
 }
@@ -97,9 +102,9 @@ export class SimulatedCall extends EventEmitter {
     this.sendJson({
       event: 'start',
       sequence_number: String(++this.seq),
-      stream_sid: this.streamSid,
+      ...this.sid(),
       start: {
-        stream_sid: this.streamSid,
+        ...this.sid(),
         call_sid: this.callSid,
         account_sid: o.accountSid ?? 'AC_simulator',
         from: o.from ?? '+919800000001',
@@ -119,7 +124,7 @@ export class SimulatedCall extends EventEmitter {
     this.sendJson({
       event: 'media',
       sequence_number: String(++this.seq),
-      stream_sid: this.streamSid,
+      ...this.sid(),
       media: {
         chunk: String(++this.chunk),
         timestamp: String(Math.round(this.mediaTimestampMs)),
@@ -181,7 +186,7 @@ export class SimulatedCall extends EventEmitter {
     this.sendJson({
       event: 'dtmf',
       sequence_number: String(++this.seq),
-      stream_sid: this.streamSid,
+      ...this.sid(),
       dtmf: { digit, duration: '100' },
     });
   }
@@ -196,7 +201,7 @@ export class SimulatedCall extends EventEmitter {
       this.sendJson({
         event: 'stop',
         sequence_number: String(++this.seq),
-        stream_sid: this.streamSid,
+        ...this.sid(),
         stop: {
           call_sid: this.callSid,
           account_sid: this.opts.accountSid ?? 'AC_simulator',
@@ -261,7 +266,8 @@ export class SimulatedCall extends EventEmitter {
     } catch {
       return this.invalid('not JSON');
     }
-    if (msg.stream_sid !== this.streamSid) this.invalid(`${msg.event} with wrong stream_sid`);
+    const expected = this.opts.omitStreamSid ? undefined : this.streamSid;
+    if (msg.stream_sid !== expected) this.invalid(`${msg.event} with wrong stream_sid`);
     switch (msg.event) {
       case 'media': {
         const payload = msg.media?.payload;
@@ -313,7 +319,7 @@ export class SimulatedCall extends EventEmitter {
       this.sendJson({
         event: 'mark',
         sequence_number: String(++this.seq),
-        stream_sid: this.streamSid,
+        ...this.sid(),
         mark: { name: mark.name },
       });
       this.emit('mark-echo', mark);
@@ -330,6 +336,10 @@ export class SimulatedCall extends EventEmitter {
   private invalid(what: string): void {
     this.invalidFrames.push(what);
     this.emit('invalid', what);
+  }
+
+  private sid(): { stream_sid?: string } {
+    return this.opts.omitStreamSid ? {} : { stream_sid: this.streamSid };
   }
 
   private sendJson(obj: unknown): void {

@@ -24,7 +24,7 @@ export type WriteOp =
       id: string;
       at: number;
       callSid?: string;
-      streamSid: string;
+      streamSid?: string;
       accountSid?: string;
       from?: string;
       to?: string;
@@ -133,7 +133,7 @@ export async function applyOp(trx: Trx, op: WriteOp): Promise<void> {
         {
           ...base,
           call_sid: op.callSid ?? null,
-          stream_sid: op.streamSid,
+          stream_sid: op.streamSid ?? null,
           account_sid: op.accountSid ?? null,
           from_number: op.from ?? null,
           to_number: op.to ?? null,

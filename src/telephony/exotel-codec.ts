@@ -33,7 +33,11 @@ export interface MediaFormat {
 export interface StartEvent {
   event: 'start';
   sequenceNumber?: number;
-  streamSid: string;
+  /**
+   * Absent in some of Exotel's own material (its test client, an older reference): Exotel tells
+   * streams apart by the socket, so a call runs without one and frames go out without it.
+   */
+  streamSid?: string;
   callSid?: string;
   accountSid?: string;
   from?: string;
@@ -204,13 +208,10 @@ function decodeStart(frame: JsonObject): StartEvent {
   const start = optionalBody(frame, 'start') ?? {};
   const streamSid =
     optString(either(start, 'stream_sid', 'streamSid'), 'start.stream_sid') ?? streamSidOf(frame);
-  if (streamSid === undefined || streamSid === '') {
-    throw shape('stream_sid', 'a non-empty string');
-  }
   return {
     event: 'start',
     sequenceNumber: sequenceNumberOf(frame),
-    streamSid,
+    ...(streamSid ? { streamSid } : {}),
     callSid: optString(either(start, 'call_sid', 'callSid'), 'start.call_sid'),
     accountSid: optString(either(start, 'account_sid', 'accountSid'), 'start.account_sid'),
     from: optString(start['from'], 'start.from'),
@@ -367,9 +368,9 @@ function fail(code: FrameErrorCode, message: string): DecodeResult {
 
 export type OutboundEvent =
   /** `payload`: PCM16LE mono bytes at the stream's rate, or the same already in base64. */
-  | { event: 'media'; streamSid: string; payload: Uint8Array | string }
-  | { event: 'mark'; streamSid: string; name: string }
-  | { event: 'clear'; streamSid: string };
+  | { event: 'media'; streamSid: string | undefined; payload: Uint8Array | string }
+  | { event: 'mark'; streamSid: string | undefined; name: string }
+  | { event: 'clear'; streamSid: string | undefined };
 
 /**
  * Encodes one outbound frame in the documented snake_case shape. Chunk size (a multiple of
@@ -388,11 +389,11 @@ export function encode(event: OutboundEvent): string {
     case 'mark':
       return JSON.stringify({
         event: 'mark',
-        stream_sid: event.streamSid,
+        ...sidField(event.streamSid),
         mark: { name: event.name },
       });
     case 'clear':
-      return JSON.stringify({ event: 'clear', stream_sid: event.streamSid });
+      return JSON.stringify({ event: 'clear', ...sidField(event.streamSid) });
   }
 }
 
@@ -400,6 +401,12 @@ export function encode(event: OutboundEvent): string {
  * Fast path for audio that is already base64 (e.g. straight from a TTS vendor): no decode and
  * re-encode, no intermediate object. `b64` is not validated.
  */
-export function encodeMediaFromBase64(streamSid: string, b64: string): string {
-  return `{"event":"media","stream_sid":${JSON.stringify(streamSid)},"media":{"payload":${JSON.stringify(b64)}}}`;
+export function encodeMediaFromBase64(streamSid: string | undefined, b64: string): string {
+  const sid = streamSid === undefined ? '' : `"stream_sid":${JSON.stringify(streamSid)},`;
+  return `{"event":"media",${sid}"media":{"payload":${JSON.stringify(b64)}}}`;
+}
+
+/** `stream_sid` when the call has one (a start without one gets frames without one). */
+function sidField(streamSid: string | undefined): { stream_sid?: string } {
+  return streamSid === undefined ? {} : { stream_sid: streamSid };
 }

@@ -33,7 +33,8 @@ export interface AudioTransport {
 }
 
 export interface PlayerOptions {
-  streamSid: string;
+  /** Undefined when Exotel's start had none: frames then go out without one. */
+  streamSid: string | undefined;
   sampleRate: number;
   frameMs: number;
   prebufferMs: number;
@@ -72,7 +73,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     config: Config,
     pacer: Pacer,
     transport: AudioTransport,
-    streamSid: string,
+    streamSid: string | undefined,
     sampleRate: number,
   ): ExotelPlayer {
     return new ExotelPlayer({

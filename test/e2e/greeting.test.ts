@@ -124,6 +124,25 @@ describe('greeting', () => {
     expect(call.frames[0]!.bytes).toBe(320);
   });
 
+  it("runs a call whose start has no stream_sid (Exotel's test client), frames without one", async () => {
+    const call = new SimulatedCall({
+      url: `${server.wsBase}/was?sample-rate=8000`,
+      sampleRate: 8000,
+      omitStreamSid: true,
+    });
+    calls.push(call);
+    await call.connect();
+    call.start();
+    await call.waitForEvent(
+      'mark-echo',
+      (m: { name: string }) => m.name.startsWith('greeting_done'),
+      10_000,
+    );
+    expect(call.frames.length).toBeGreaterThan(5);
+    expect(call.invalidFrames).toEqual([]); // no stream_sid on the bot's frames either
+    expect(server.logs.some((l) => l.code === 'FRAME_SHAPE')).toBe(false);
+  });
+
   it('closes a stream at an unsupported sample rate with a policy-violation code and reason', async () => {
     const call = await dial({ query: 'sample-rate=44100' });
     await call.closed();

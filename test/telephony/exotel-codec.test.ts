@@ -310,9 +310,24 @@ describe('decode: malformed frames', () => {
     expect(codeOf('{"event":"media","media":"AAAA"}')).toBe('FRAME_SHAPE');
   });
 
-  it('rejects start without stream_sid, or with an empty or non-string one', () => {
-    expect(codeOf('{"event":"start","start":{"call_sid":"CA1"}}')).toBe('FRAME_SHAPE');
-    expect(codeOf('{"event":"start","stream_sid":"","start":{}}')).toBe('FRAME_SHAPE');
+  it('accepts start without stream_sid (Exotel tells streams apart by the socket)', () => {
+    expect(ok('{"event":"start","start":{"call_sid":"CA1"}}')).toEqual({
+      event: 'start',
+      callSid: 'CA1',
+      customParameters: {},
+    });
+    expect(ok('{"event":"start","stream_sid":"","start":{}}')).not.toHaveProperty('streamSid');
+    // The shape Exotel's own test client (exotel/Agent-Stream tests/bot-test.js) sends.
+    const agentStream = ok(
+      '{"event":"start","start":{"call_sid":"CA1","media_format":{"encoding":"linear16","sample_rate":8000,"bit_rate":16}}}',
+    );
+    expect(agentStream).toMatchObject({
+      callSid: 'CA1',
+      mediaFormat: { encoding: 'linear16', sampleRate: 8000, bitRate: 16 },
+    });
+  });
+
+  it('rejects start with a non-string stream_sid or a start that is not an object', () => {
     expect(codeOf('{"event":"start","start":{"stream_sid":7}}')).toBe('FRAME_SHAPE');
     expect(codeOf('{"event":"start","stream_sid":"MZ1","start":"MZ1"}')).toBe('FRAME_SHAPE');
   });
@@ -418,6 +433,17 @@ describe('encode', () => {
     expect(encode({ event: 'clear', streamSid: 'MZ1' })).toBe(
       '{"event":"clear","stream_sid":"MZ1"}',
     );
+  });
+
+  it('leaves stream_sid out when the call has none', () => {
+    expect(encode({ event: 'mark', streamSid: undefined, name: 'm-1' })).toBe(
+      '{"event":"mark","mark":{"name":"m-1"}}',
+    );
+    expect(encode({ event: 'clear', streamSid: undefined })).toBe('{"event":"clear"}');
+    expect(JSON.parse(encodeMediaFromBase64(undefined, PCM_B64))).toEqual({
+      event: 'media',
+      media: { payload: PCM_B64 },
+    });
   });
 
   it('escapes strings so the output is always valid JSON', () => {
