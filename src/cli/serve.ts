@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import { agentLoadOptions, loadAgentProfiles } from '../agents/index.js';
 import { loadConfig, loadDotEnv } from '../config/index.js';
-import { createLogger } from '../log.js';
+import { createServerLogger } from '../log.js';
 import { buildApp } from '../server/app.js';
 import { runPrimary } from '../server/cluster.js';
 import { openDatabase } from '../store/index.js';
@@ -14,7 +14,7 @@ import { openDatabase } from '../store/index.js';
 export async function serve(): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createServerLogger(config);
   if (config.workers > 1 && cluster.isPrimary) {
     // Fail fast, once, and keep workers from racing each other's migrations.
     await loadAgentProfiles(config.agents.dir, agentLoadOptions(config));

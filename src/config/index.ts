@@ -23,6 +23,8 @@ export interface Config {
   };
   readonly greetingText: string;
   readonly logLevel: string;
+  /** Write personal data (under `pii`) to the logs instead of redacting it. */
+  readonly logPii: boolean;
   readonly playback: {
     readonly frameMs: number;
     readonly prebufferMs: number;
@@ -114,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     greetingText: e.GREETING_TEXT,
     logLevel: e.LOG_LEVEL,
+    logPii: e.LOG_PII,
     playback: {
       frameMs: e.PLAYBACK_FRAME_MS,
       prebufferMs: e.PLAYBACK_PREBUFFER_MS,

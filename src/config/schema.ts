@@ -34,6 +34,10 @@ export const configSchema = z.object({
   TTS_VOICE: z.string().min(1).default('shimmer'),
   GREETING_TEXT: z.string().min(1).default('Namaste! How can I help you today?'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PII: z
+    .enum(['true', 'false', '1', '0', ''], { error: 'LOG_PII must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 
   TTS_TIMEOUT_MS: ms(10_000),
   TTS_STALL_MS: ms(4_000),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { createLogger } from '../../src/log.js';
+import { createServerLogger } from '../../src/log.js';
 import { buildApp, type AppDeps, type VoicebotApp } from '../../src/server/app.js';
 import type { TurnRecord } from '../../src/conversation/turn-record.js';
 
@@ -55,7 +55,7 @@ export async function startServer(
       cb();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createServerLogger(config, sink);
   const turns: TurnRecord[] = [];
   const voicebot = await buildApp({
     config,
