@@ -88,6 +88,8 @@ export interface Config {
   };
   /** Unset: the admin API answers 503. */
   readonly adminApiKey: string | undefined;
+  /** Set: `/metrics` wants `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
   readonly agents: { readonly dir: string; readonly defaultAgent: string | undefined };
   /** Server processes sharing the port (1: no cluster). */
@@ -164,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env: (name: string) => env[name],
     store: { databaseUrl: e.DATABASE_URL, dataDir: e.DATA_DIR, contextTtlMs: e.CONTEXT_TTL_MS },
     adminApiKey: e.ADMIN_API_KEY,
+    metricsToken: e.METRICS_TOKEN,
     webhook: { url: e.CALL_WEBHOOK_URL, secret: e.CALL_WEBHOOK_SECRET },
     agents: { dir: e.AGENTS_DIR, defaultAgent: e.DEFAULT_AGENT },
     workers: e.WORKERS,

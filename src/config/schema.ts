@@ -124,6 +124,14 @@ export const configSchema = z.object({
       (s) => s === undefined || s.length >= 16,
       'ADMIN_API_KEY must be at least 16 characters',
     ),
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((s) => (s === '' ? undefined : s))
+    .refine(
+      (s) => s === undefined || s.length >= 16,
+      'METRICS_TOKEN must be at least 16 characters',
+    ),
   CALL_WEBHOOK_URL: optionalUrl,
   CALL_WEBHOOK_SECRET: z
     .string()

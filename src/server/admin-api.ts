@@ -1,17 +1,43 @@
 /**
  * The admin API: `GET /api/calls` (paged, filtered) and `GET /api/calls/:callSid` (call, turns
  * with timings, events, summary), JSON, behind `ADMIN_API_KEY` as a bearer token. Without the
- * key configured it answers 503 saying how to enable it.
+ * key configured it answers 503 saying how to enable it. A client that keeps sending wrong keys
+ * is made to wait (429, `Retry-After`), and every answer tells browsers and proxies not to
+ * sniff, cache or frame it: it carries personal data.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VoicebotError } from '../errors.js';
 import type { CallStore } from '../store/index.js';
+import { AuthThrottle } from './auth-throttle.js';
+
+/** Headers for answers that carry personal data. */
+export const PRIVATE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+} as const;
 
 export function registerAdminApi(
   app: FastifyInstance,
   store: CallStore,
   apiKey: string | undefined,
+  throttle = new AuthThrottle(),
+): void {
+  void app.register(async (admin) => {
+    admin.addHook('onSend', async (_request, reply) => {
+      reply.headers(PRIVATE_HEADERS);
+    });
+    registerRoutes(admin, store, apiKey, throttle);
+  });
+}
+
+function registerRoutes(
+  app: FastifyInstance,
+  store: CallStore,
+  apiKey: string | undefined,
+  throttle: AuthThrottle,
 ): void {
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!apiKey) {
@@ -23,12 +49,21 @@ export function registerAdminApi(
         },
       });
     }
+    const wait = throttle.waitMs(request.ip);
+    if (wait > 0) {
+      return reply
+        .code(429)
+        .header('retry-after', String(Math.ceil(wait / 1000)))
+        .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
+    }
     if (!bearerMatches(request.headers.authorization, apiKey)) {
+      throttle.failed(request.ip);
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send({ error: { code: 'ADMIN_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
     }
+    throttle.succeeded(request.ip);
   };
 
   app.get('/api/calls', { preHandler: guard }, async (request, reply) => {
@@ -95,7 +130,8 @@ function parseTime(v: string | undefined): number | undefined | null {
   return Number.isNaN(t) ? null : t;
 }
 
-function bearerMatches(header: string | undefined, key: string): boolean {
+/** True when `header` is `Bearer <key>` (compared in constant time). */
+export function bearerMatches(header: string | undefined, key: string): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
   if (!m) return false;
   const given = Buffer.from(m[1]!.trim());

@@ -22,7 +22,7 @@ import { Pacer } from '../telephony/pacer.js';
 import type { CallSession } from '../telephony/call-session.js';
 import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
-import { registerAdminApi } from './admin-api.js';
+import { bearerMatches, registerAdminApi } from './admin-api.js';
 import { clusterMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
 import { registerExotelFlow } from './exotel-flow.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
@@ -115,11 +115,20 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   });
   registerAdminApi(app, store, config.adminApiKey);
   registerExotelFlow(app, { transfers, store });
-  app.get('/metrics', async (_req, reply) =>
-    reply
+  app.get('/metrics', async (request, reply) => {
+    const token = config.metricsToken;
+    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({
+          error: { code: 'METRICS_UNAUTHORIZED', message: 'missing or wrong bearer token' },
+        });
+    }
+    return reply
       .type(metrics.registry.contentType)
-      .send(isClusterWorker() ? await clusterMetrics() : await metrics.registry.metrics()),
-  );
+      .send(isClusterWorker() ? await clusterMetrics() : await metrics.registry.metrics());
+  });
   registerWasEndpoint(app, {
     config,
     logger,
