@@ -25,11 +25,13 @@ export function registerAdminApi(
   apiKey: string | undefined,
   throttle = new AuthThrottle(),
 ): void {
-  void app.register(async (admin) => {
-    admin.addHook('onSend', async (_request, reply) => {
+  void app.register((admin, _opts, done) => {
+    admin.addHook('onSend', (_request, reply, payload, next) => {
       reply.headers(PRIVATE_HEADERS);
+      next(null, payload);
     });
     registerRoutes(admin, store, apiKey, throttle);
+    done();
   });
 }
 
