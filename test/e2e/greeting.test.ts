@@ -143,6 +143,24 @@ describe('greeting', () => {
     expect(server.logs.some((l) => l.code === 'FRAME_SHAPE')).toBe(false);
   });
 
+  it('says a greeting longer than TTS accepts in pieces, each within the 4096-character limit', async () => {
+    const long = 'Namaste, Sahyog Bank mein aapka swagat hai. '.repeat(110).trim(); // ~4,800 chars
+    await server.close();
+    server = await startServer({ OPENAI_BASE_URL: fake.baseUrl, GREETING_TEXT: long });
+    const before = speechRequests().length;
+    const call = await dial();
+    call.start();
+    await call.waitForMark((n) => n.startsWith('greeting_done'));
+    const inputs = speechRequests()
+      .slice(before)
+      .map((r) => (r.endpoint === 'speech' ? r.body.input : ''))
+      .filter((i) => i.startsWith('Namaste, Sahyog'));
+    expect(inputs).toHaveLength(2);
+    expect(inputs.every((i) => i.length <= 4096)).toBe(true);
+    expect(inputs.join(' ')).toBe(long);
+    expect(call.frames.length).toBeGreaterThan(10);
+  });
+
   it('closes a stream at an unsupported sample rate with a policy-violation code and reason', async () => {
     const call = await dial({ query: 'sample-rate=44100' });
     await call.closed();

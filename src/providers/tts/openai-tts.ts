@@ -1,12 +1,14 @@
 /**
  * OpenAI text to speech (`/v1/audio/speech`) in `pcm` format: raw 24 kHz s16le mono, so no
- * decoder is needed and the first bytes are playable the moment they arrive.
+ * decoder is needed and the first bytes are playable the moment they arrive. Text over the
+ * endpoint's 4096 characters is said in pieces, one request after another, as one stream.
  */
 import type OpenAI from 'openai';
 import { guardStream } from '../stream-guard.js';
 import { toProviderError } from '../openai-client.js';
 import type { TtsProvider, TtsRequest } from './types.js';
 import { linkedAbort } from '../linked-abort.js';
+import { splitTtsInput } from './split-input.js';
 
 export const OPENAI_PCM_RATE = 24_000;
 
@@ -30,6 +32,11 @@ export class OpenAITts implements TtsProvider {
   }
 
   async *synthesize(req: TtsRequest): AsyncGenerator<Buffer> {
+    for (const input of splitTtsInput(req.text))
+      yield* this.synthesizePiece({ ...req, text: input });
+  }
+
+  private async *synthesizePiece(req: TtsRequest): AsyncGenerator<Buffer> {
     const { controller, unlink } = linkedAbort(req.signal);
     try {
       const source = this.request(req, controller.signal);
