@@ -58,7 +58,7 @@ export const configSchema = z.object({
   PLAYBACK_LEAD_MS: ms(120),
   PLAYBACK_START_MS: ms(60),
   PLAYBACK_TICK_MS: positiveInt(20),
-  WS_MAX_PAYLOAD_BYTES: positiveInt(1024 * 1024),
+  WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
   WS_PING_INTERVAL_MS: ms(15_000),
   WS_MAX_BUFFERED_BYTES: positiveInt(512 * 1024),
   SHUTDOWN_GRACE_MS: ms(10_000),

@@ -85,7 +85,11 @@ export class Hearing {
     return this.detector?.inTurn ?? false;
   }
 
-  /** Caller audio from one frame (s16le at the stream rate). */
+  /**
+   * Caller audio from one frame (s16le at the stream rate). A frame longer than 100 ms (legal,
+   * though Exotel's are about that long) is heard in 100 ms pieces with the event loop free in
+   * between, so one large frame cannot hold up every other call's audio.
+   */
   push(payload: Buffer): void {
     if (this.closed) return;
     const pcm = pcmFromBytes(payload);
@@ -93,18 +97,24 @@ export class Hearing {
     const streamEndMs = (this.samples / this.opts.sampleRate) * 1000;
     const arrivedAt = performance.now();
     const toWall = (streamMs: number) => arrivedAt - (streamEndMs - streamMs);
-    this.chain = this.chain
-      .then(async () => {
-        if (!this.detector || this.closed) return;
-        for (const ev of await this.detector.push(pcm)) this.onEvent(ev, toWall);
-      })
-      .catch((err: unknown) => {
-        if (!this.closed)
-          this.opts.log.error(
-            { code: errorCode(err), err: String(err) },
-            'turn detection failed on a frame',
-          );
-      });
+    const piece = Math.round(this.opts.sampleRate / 10);
+    for (let at = 0; at < pcm.length; at += piece) {
+      const part = pcm.subarray(at, at + piece);
+      const yieldFirst = at > 0;
+      this.chain = this.chain
+        .then(async () => {
+          if (yieldFirst) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (!this.detector || this.closed) return;
+          for (const ev of await this.detector.push(part)) this.onEvent(ev, toWall);
+        })
+        .catch((err: unknown) => {
+          if (!this.closed)
+            this.opts.log.error(
+              { code: errorCode(err), err: String(err) },
+              'turn detection failed on a frame',
+            );
+        });
+    }
   }
 
   async close(): Promise<void> {

@@ -99,8 +99,9 @@ export function streamBase(publicUrl: string | undefined, request: FastifyReques
 }
 
 /** Bounds on what one call's context may hold. */
-export const MAX_CONTEXT_PARAMS = 64;
-export const MAX_CONTEXT_CHARS = 32 * 1024;
+export const MAX_CONTEXT_PARAMS = 32;
+/** Room for a persona's documents (MAX_DOCUMENT_CHARS, 6000 by default) and the rest. */
+export const MAX_CONTEXT_CHARS = 16_000;
 const CTX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** A 12-character random id (about 71 bits). */

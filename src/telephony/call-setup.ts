@@ -10,6 +10,7 @@ import type { Config } from '../config/index.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CallStore } from '../store/index.js';
+import { boundParams } from './call-params.js';
 
 export interface CallSetupDeps {
   config: Config;
@@ -35,6 +36,16 @@ export async function prepareCall(
   startCustom: Record<string, string>,
   callSid: string | undefined,
 ): Promise<PreparedCall> {
+  const url = boundParams(urlCustom);
+  const start = boundParams(startCustom);
+  for (const problem of [...url.problems, ...start.problems]) {
+    deps.log.warn(
+      { code: problem.slice(0, problem.indexOf(':')), detail: problem },
+      'custom parameters bounded',
+    );
+  }
+  urlCustom = url.params;
+  startCustom = start.params;
   const ctxId = startCustom[CONTEXT_PARAM] ?? urlCustom[CONTEXT_PARAM];
   const context = ctxId ? await loadContext(deps, ctxId) : {};
   const { from, to, ...contextParams } = context;

@@ -114,7 +114,7 @@ export interface DecodeOptions {
 }
 
 /** 1 MiB: about 80 s of 24 kHz audio in one frame, far above anything Exotel sends. */
-export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Decoding

@@ -318,6 +318,8 @@ export interface Harness {
   turns: TurnRecord[];
   ends: CallEnd[];
   events: Array<{ kind: string; code: string; detail: string }>;
+  /** Samples in each push the VAD got, in order. */
+  vadPushes: number[];
   /** The greeting was said and the lines the call may need were synthesized ahead. */
   ready(): boolean;
   /** Bot frames sent after the greeting's. */
@@ -357,6 +359,15 @@ export function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const turns: TurnRecord[] = [];
   const ends: CallEnd[] = [];
   const events: Harness['events'] = [];
+  const vadPushes: number[] = [];
+  const vad = new DetectorVadStream('webrtc', RATE, new AmplitudeDetector(), null, {
+    energyGateDbfs: null,
+  });
+  const push = vad.push.bind(vad);
+  vad.push = (pcm) => {
+    vadPushes.push(pcm.length);
+    return push(pcm);
+  };
   const conversation = new Conversation({
     plan,
     output: player,
@@ -367,11 +378,7 @@ export function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
     sampleRate: RATE,
     signal: root.signal,
     log: createLogger('silent'),
-    vad: Promise.resolve(
-      new DetectorVadStream('webrtc', RATE, new AmplitudeDetector(), null, {
-        energyGateDbfs: null,
-      }),
-    ),
+    vad: Promise.resolve(vad),
     invokeTool: backend.invoke,
     onTurn: (t) => turns.push(t),
     onEvent: (e) => events.push(e),
@@ -398,6 +405,7 @@ export function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
     turns,
     ends,
     events,
+    vadPushes,
     ready: () => ready,
     replyFrames: () => {
       const greeting = peer.marks.find((m) => m.name.startsWith('greeting_done'));

@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { INTERRUPTED_MARK } from '../../src/conversation/history.js';
 import { stageDurations } from '../../src/conversation/turn-record.js';
 import { VoicebotError } from '../../src/errors.js';
-import { startHarness, virtualClockPerTest, type Harness, type HarnessOptions } from './harness.js';
+import {
+  RATE,
+  startHarness,
+  virtualClockPerTest,
+  type Harness,
+  type HarnessOptions,
+} from './harness.js';
 
 const clock = virtualClockPerTest();
 
@@ -277,6 +283,21 @@ describe('provider failures', () => {
     expect(c.turns).toHaveLength(0);
     expect(c.llm.requests).toHaveLength(0);
     expect(c.conversation.stats.ignoredUtterances).toBe(1);
+  });
+});
+
+describe('large frames', () => {
+  it('hears a frame longer than 100 ms in 100 ms pieces, and answers it as usual', async () => {
+    const c = await call();
+    const before = c.vadPushes.length;
+    // One 1.6 s frame: a second of voice, then silence (legal, though Exotel sends ~100 ms).
+    const frame = new Int16Array(RATE * 1.6);
+    frame.fill(3000, 0, RATE);
+    c.conversation.onAudio(Buffer.from(frame.buffer));
+    await c.until(() => c.turns.length === 1);
+    const pieces = c.vadPushes.slice(before, before + 16);
+    expect(pieces).toEqual(Array(16).fill(RATE / 10));
+    expect(c.turns[0]!.userText).toBe('What is my loan balance?');
   });
 });
 

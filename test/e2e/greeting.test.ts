@@ -239,6 +239,41 @@ describe('bad frames', () => {
     expect(text).not.toContain('@@@@');
   });
 
+  it('bounds the custom parameters of a start frame (count, length, total) and still greets', async () => {
+    const params = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [`p${i}`, `${i}:`.padEnd(2500, 'x')]),
+    );
+    const call = await dial({ params });
+    call.start();
+    await call.waitForMark((n) => n.startsWith('greeting_done'));
+    await call.hangup();
+    const record = await eventually(async () => {
+      await server.voicebot.store.flush(2_000);
+      return server.voicebot.store.getCall(call.callSid);
+    });
+    const stored = Object.entries(record.call.customParameters);
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.length).toBeLessThanOrEqual(16);
+    expect(stored.every(([, v]) => v.length <= 1024)).toBe(true);
+    expect(stored.reduce((n, [k, v]) => n + k.length + v.length, 0)).toBeLessThanOrEqual(8192);
+    const codes = server.logs
+      .filter((l) => l.msg === 'custom parameters bounded')
+      .map((l) => l.code);
+    expect(codes).toEqual(['PARAM_TOO_LONG', 'PARAMS_TOO_MANY']);
+  });
+
+  it('closes the socket with 1009 on a frame over WS_MAX_PAYLOAD_BYTES', async () => {
+    const call = await dial();
+    call.start();
+    await call.waitForMark((n) => n.startsWith('greeting_done'));
+    const huge = 'A'.repeat(70 * 1024);
+    call.sendRaw(
+      JSON.stringify({ event: 'media', stream_sid: call.streamSid, media: { payload: huge } }),
+    );
+    await call.closed();
+    expect(call.closeCode).toBe(1009);
+  });
+
   it('the session is registered while live and removed with everything cleaned up on stop', async () => {
     const call = await dial();
     call.start();

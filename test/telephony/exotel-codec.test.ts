@@ -369,8 +369,8 @@ describe('decode: malformed frames', () => {
     expect(decode(frame, { maxBytes: bytes }).ok).toBe(true);
   });
 
-  it('applies a 1 MiB limit by default', () => {
-    expect(DEFAULT_MAX_FRAME_BYTES).toBe(1024 * 1024);
+  it('applies a 64 KiB limit by default (ten times the largest frame Exotel sends)', () => {
+    expect(DEFAULT_MAX_FRAME_BYTES).toBe(64 * 1024);
     const payload = 'A'.repeat(DEFAULT_MAX_FRAME_BYTES);
     expect(codeOf(`{"event":"media","media":{"payload":"${payload}"}}`)).toBe('FRAME_TOO_LARGE');
   });
