@@ -36,7 +36,17 @@ export interface Config {
     readonly maxPayloadBytes: number;
     readonly pingIntervalMs: number;
     readonly maxBufferedBytes: number;
+    /** An upgraded socket that sends no `start` this long is closed (1008 START_TIMEOUT). */
+    readonly startTimeoutMs: number;
+    /** A started call whose peer sends nothing this long is closed (1008 NO_MEDIA). */
+    readonly inboundIdleTimeoutMs: number;
   };
+  /** An HTTP connection with no traffic this long is closed (not WebSockets once upgraded). */
+  readonly httpIdleTimeoutMs: number;
+  /** WebSockets this instance holds at once; more get 503 at the upgrade. */
+  readonly maxCalls: number;
+  /** WebSockets one client address may hold at once; more get 503 at the upgrade. */
+  readonly maxConnectionsPerIp: number;
   readonly shutdownGraceMs: number;
   readonly llm: {
     readonly model: string;
@@ -130,7 +140,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
       pingIntervalMs: e.WS_PING_INTERVAL_MS,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      startTimeoutMs: e.START_TIMEOUT_MS,
+      inboundIdleTimeoutMs: e.INBOUND_IDLE_TIMEOUT_MS,
     },
+    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+    maxCalls: e.MAX_CALLS,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     llm: {
       model: e.OPENAI_MODEL,

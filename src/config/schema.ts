@@ -62,6 +62,11 @@ export const configSchema = z.object({
   WS_PING_INTERVAL_MS: ms(15_000),
   WS_MAX_BUFFERED_BYTES: positiveInt(512 * 1024),
   SHUTDOWN_GRACE_MS: ms(10_000),
+  HTTP_IDLE_TIMEOUT_MS: positiveInt(10_000),
+  START_TIMEOUT_MS: positiveInt(5_000),
+  INBOUND_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  MAX_CALLS: positiveInt(500),
+  MAX_CONNECTIONS_PER_IP: positiveInt(250),
 
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   STT_MODEL: z.string().min(1).default('whisper-1'),

@@ -71,6 +71,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly connectionsRefusedTotal = new Counter({
+    name: 'voicebot_connections_refused_total',
+    help: 'WebSockets that never became a call, by why (no_start, start_timeout, max_calls, per_ip, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly underrunsTotal = new Counter({
     name: 'voicebot_playback_underruns_total',
     help: 'Gaps in bot audio against real time',
@@ -93,6 +99,10 @@ export class Metrics {
     });
     // Includes nodejs_eventloop_lag_* (event-loop delay), CPU and memory of the process.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  connectionRefused(reason: string): void {
+    this.connectionsRefusedTotal.inc({ reason });
   }
 
   turnFinished(turn: TurnRecord): void {

@@ -65,6 +65,9 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   const loggerInstance: FastifyBaseLogger = logger;
   const app: FastifyInstance = Fastify({
     loggerInstance,
+    // A connection that sends nothing (not even headers) is closed, and so is an idle keep-alive.
+    connectionTimeout: config.httpIdleTimeoutMs,
+    requestTimeout: config.httpIdleTimeoutMs * 3,
     // Per-request logs would carry Exotel's query strings (phone numbers): off.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -76,6 +76,9 @@ export class CallSession {
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly held: InboundEvent[] = [];
   private closedByBot = false;
+  /** Until `start`: the start deadline; after it: the inbound silence deadline. */
+  private inboundTimer: NodeJS.Timeout | undefined;
+  private refusedFor: string | undefined;
   /** How the bot ended the call, when it did. */
   private ending: CallEnd | undefined;
   private refused = false;
@@ -100,16 +103,12 @@ export class CallSession {
     return this.query.callLogId;
   }
 
-  /** Validates what the URL says before any frame arrives; false when the call was refused. */
+  /**
+   * Validates what the URL says before any frame arrives; false when the call was refused. A
+   * socket is not a call until its `start`: nothing is recorded before, and a socket that sends
+   * none within START_TIMEOUT_MS is closed.
+   */
   open(): boolean {
-    this.deps.store.callConnected({
-      id: this.id,
-      callSid: this.callSid,
-      callLogId: this.callLogId,
-      from: this.from,
-      to: this.to,
-      at: this.connectedAt,
-    });
     if (this.query.sampleRate !== undefined) {
       const rate = resolveSampleRate(this.query.sampleRate, undefined);
       if (!rate.ok) {
@@ -117,12 +116,30 @@ export class CallSession {
         return false;
       }
     }
-    this.log.info({ sampleRate: this.query.sampleRate }, 'call connected');
+    this.inboundTimer = setTimeout(
+      () =>
+        this.refuse('START_TIMEOUT', `no start within ${this.deps.config.ws.startTimeoutMs} ms`),
+      this.deps.config.ws.startTimeoutMs,
+    );
+    this.log.info({ sampleRate: this.query.sampleRate }, 'socket connected');
     return true;
+  }
+
+  /** Frames keep the socket alive; after `start`, silence of INBOUND_IDLE_TIMEOUT_MS ends it. */
+  private heardFrom(): void {
+    if (this.state === 'connected' || this.state === 'closed') return;
+    clearTimeout(this.inboundTimer);
+    const ms = this.deps.config.ws.inboundIdleTimeoutMs;
+    this.inboundTimer = setTimeout(() => {
+      // Exotel streams audio the whole call: a silent peer is gone, not the bot's choice.
+      this.log.warn({ code: 'NO_MEDIA', detail: `nothing for ${ms} ms` }, 'peer went silent');
+      this.socket.close(CLOSE_POLICY_VIOLATION, `NO_MEDIA: nothing for ${ms} ms`);
+    }, ms);
   }
 
   handleText(text: string): void {
     this.counters.frames++;
+    this.heardFrom();
     const result = decode(text, { maxBytes: this.deps.config.ws.maxPayloadBytes });
     if (!result.ok) return this.frameError(result.error.code, result.error.message);
     this.dispatch(result.event);
@@ -136,7 +153,9 @@ export class CallSession {
   /** Ends the call: aborts every task, stops the player, records the call, hands off post-call work. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    clearTimeout(this.inboundTimer);
     const wasStarted = this.conversation !== undefined;
+    const recorded = this.state !== 'connected';
     this.state = 'closed';
     this.root.abort();
     this.player?.close();
@@ -146,6 +165,13 @@ export class CallSession {
     const errorCount =
       (this.conversation?.turns.reduce((n, t) => n + t.errors.length, 0) ?? 0) +
       this.counters.badFrames;
+    if (!recorded) {
+      // Never a call: no record, counted as a refused connection.
+      this.deps.metrics?.connectionRefused(this.refusedFor ?? 'no_start');
+      this.log.info({ durationMs: endedAt - this.connectedAt, ...this.counters }, 'socket closed');
+      return;
+    }
+    this.deps.metrics?.liveCalls.dec();
     const status = wasStarted ? 'completed' : 'failed';
     this.deps.metrics?.callEnded(status, {
       bargeIns: stats?.bargeIns ?? 0,
@@ -248,6 +274,7 @@ export class CallSession {
     const rate = resolveSampleRate(this.query.sampleRate, event.mediaFormat?.sampleRate);
     if (!rate.ok) return this.refuse(rate.error.code, rate.error.message);
     this.state = 'starting';
+    this.heardFrom();
     this.sampleRate = rate.rate;
     this.streamSid = event.streamSid;
     this.callSid = event.callSid || this.callSid;
@@ -255,6 +282,15 @@ export class CallSession {
     this.from = event.from || this.from;
     this.to = event.to || this.to;
     this.log = this.log.child({ callSid: this.callSid, streamSid: this.streamSid });
+    this.deps.store.callConnected({
+      id: this.id,
+      callSid: this.callSid,
+      callLogId: this.callLogId,
+      from: this.from,
+      to: this.to,
+      at: this.connectedAt,
+    });
+    this.deps.metrics?.liveCalls.inc();
     this.track(this.begin(event, rate.rate));
   }
 
@@ -416,6 +452,7 @@ export class CallSession {
     this.log.warn({ code, detail: message }, 'call refused');
     this.closedByBot = true;
     this.refused = true;
+    this.refusedFor ??= code.toLowerCase();
     this.socket.close(CLOSE_POLICY_VIOLATION, `${code}: ${message}`.slice(0, 120));
   }
 }

@@ -1,11 +1,13 @@
 /**
- * The `/was` WebSocket route Exotel's Voicebot applet connects to. Wires a socket to a
- * CallSession: text frames in, heartbeat, backpressure figures, and clean-up on close.
+ * The `/was` WebSocket route Exotel's Voicebot applet connects to. Before the upgrade: the
+ * instance's and the client address's connection limits (503 when full). After it: wires the
+ * socket to a CallSession: text frames in, heartbeat, backpressure figures, clean-up on close.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CallSession, type CallDeps } from './call-session.js';
 import type { CallRegistry } from './call-registry.js';
+import { ConnectionLimiter } from './connection-limiter.js';
 import { parseStreamQuery } from './exotel-url.js';
 
 export const WAS_PATH = '/was';
@@ -14,11 +16,30 @@ export function registerWasEndpoint(
   app: FastifyInstance,
   deps: CallDeps & { registry: CallRegistry },
 ): void {
-  app.get(WAS_PATH, { websocket: true }, (socket: WebSocket, request) => {
+  const limiter = new ConnectionLimiter(deps.config.maxCalls, deps.config.maxConnectionsPerIp);
+  const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const refusal = limiter.acquire(request.ip);
+    if (refusal) {
+      deps.metrics?.connectionRefused(refusal);
+      request.log.warn(
+        { code: refusal === 'max_calls' ? 'MAX_CALLS' : 'MAX_CONNECTIONS_PER_IP' },
+        'upgrade refused',
+      );
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: { code: refusal.toUpperCase(), message: 'this server is at its limit' } });
+    }
+    // Released when the connection closes, however the upgrade goes.
+    request.raw.socket.once('close', () => limiter.release(request.ip));
+  };
+
+  app.get(WAS_PATH, { websocket: true, preValidation: admit }, (socket: WebSocket, request) => {
+    // The HTTP idle timeout is for requests; a call's liveness is the heartbeat's and the session's.
+    request.raw.socket.setTimeout(0);
     const query = parseStreamQuery(request.query as Record<string, string | undefined>);
     const call = new CallSession(deps, wrapSocket(socket), query);
     deps.registry.add(call);
-    deps.metrics?.liveCalls.inc();
 
     let alive = true;
     const heartbeat =
@@ -46,10 +67,7 @@ export function registerWasEndpoint(
     socket.on('close', (code) => {
       clearInterval(heartbeat);
       call.log.debug({ closeCode: code }, 'socket closed');
-      void call.close().finally(() => {
-        deps.registry.remove(call);
-        deps.metrics?.liveCalls.dec();
-      });
+      void call.close().finally(() => deps.registry.remove(call));
     });
 
     call.open();
