@@ -3,6 +3,7 @@
  * Nothing else in the project reads `process.env`.
  */
 import { existsSync } from 'node:fs';
+import { addressList } from '../addresses.js';
 import { VoicebotError } from '../errors.js';
 import { configSchema } from './schema.js';
 
@@ -100,6 +101,13 @@ export interface Config {
   readonly adminApiKey: string | undefined;
   /** Set: `/metrics` wants `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Who may use the Exotel-facing routes (`/was`, `/voicebot/init`, `/exotel/*`); off when empty. */
+  readonly exotelAuth: {
+    readonly basicAuth: string | undefined;
+    readonly ipAllowlist: readonly string[];
+  };
+  /** Proxies whose `X-Forwarded-*` headers are believed (addresses and CIDRs). */
+  readonly trustedProxies: readonly string[];
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
   readonly agents: { readonly dir: string; readonly defaultAgent: string | undefined };
   /** Server processes sharing the port (1: no cluster). */
@@ -114,6 +122,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new VoicebotError('CONFIG_INVALID', `Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // Unusable addresses fail here, naming the variable, not at the first request.
+  addressList(e.EXOTEL_IP_ALLOWLIST, 'EXOTEL_IP_ALLOWLIST');
+  addressList(e.TRUSTED_PROXIES, 'TRUSTED_PROXIES');
   return deepFreeze({
     port: e.PORT,
     host: e.HOST,
@@ -182,6 +193,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store: { databaseUrl: e.DATABASE_URL, dataDir: e.DATA_DIR, contextTtlMs: e.CONTEXT_TTL_MS },
     adminApiKey: e.ADMIN_API_KEY,
     metricsToken: e.METRICS_TOKEN,
+    exotelAuth: { basicAuth: e.EXOTEL_STREAM_BASIC_AUTH, ipAllowlist: e.EXOTEL_IP_ALLOWLIST },
+    trustedProxies: e.TRUSTED_PROXIES,
     webhook: { url: e.CALL_WEBHOOK_URL, secret: e.CALL_WEBHOOK_SECRET },
     agents: { dir: e.AGENTS_DIR, defaultAgent: e.DEFAULT_AGENT },
     workers: e.WORKERS,

@@ -8,6 +8,16 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const ms = (def: number) => z.coerce.number().int().min(0).default(def);
 const positiveInt = (def: number) => z.coerce.number().int().min(1).default(def);
+/** A comma-separated list (spaces allowed), empty when unset. */
+const list = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 const optionalUrl = z
   .string()
   .trim()
@@ -137,6 +147,16 @@ export const configSchema = z.object({
       (s) => s === undefined || s.length >= 16,
       'METRICS_TOKEN must be at least 16 characters',
     ),
+  EXOTEL_STREAM_BASIC_AUTH: z
+    .string()
+    .optional()
+    .transform((s) => (s === '' ? undefined : s))
+    .refine(
+      (s) => s === undefined || /^[^:]+:.+$/.test(s),
+      'EXOTEL_STREAM_BASIC_AUTH must be key:token (what the applet URL carries as wss://key:token@host)',
+    ),
+  EXOTEL_IP_ALLOWLIST: list,
+  TRUSTED_PROXIES: list,
   CALL_WEBHOOK_URL: optionalUrl,
   CALL_WEBHOOK_SECRET: z
     .string()

@@ -24,6 +24,7 @@ import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { bearerMatches, registerAdminApi } from './admin-api.js';
 import { clusterMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
+import { exotelGuard } from './exotel-auth.js';
 import { registerExotelFlow } from './exotel-flow.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
 
@@ -68,6 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     // A connection that sends nothing (not even headers) is closed, and so is an idle keep-alive.
     connectionTimeout: config.httpIdleTimeoutMs,
     requestTimeout: config.httpIdleTimeoutMs * 3,
+    // X-Forwarded-For/-Host/-Proto are believed only from these (request.ip, request.host).
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Per-request logs would carry Exotel's query strings (phone numbers): off.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -111,13 +114,16 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
       ? reply.code(503).send({ status: 'draining', calls: registry.size })
       : { status: 'ready', calls: registry.size, pendingWrites: store.pending },
   );
+  const exotelOnly = exotelGuard(config.exotelAuth);
   registerVoicebotInit(app, {
     publicUrl: config.publicUrl,
     store,
     contextTtlMs: config.store.contextTtlMs,
+    guard: exotelOnly,
+    trustedProxies: config.trustedProxies,
   });
   registerAdminApi(app, store, config.adminApiKey);
-  registerExotelFlow(app, { transfers, store });
+  registerExotelFlow(app, { transfers, store, guard: exotelOnly });
   app.get('/metrics', async (request, reply) => {
     const token = config.metricsToken;
     if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
@@ -144,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     metrics,
     registry,
     transfers,
+    guard: exotelOnly,
     onTurn: deps.onTurn,
   });
 

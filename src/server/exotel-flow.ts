@@ -11,9 +11,15 @@
  *   `Exotel-Version` header) takes JSON `{"fetch_after_attempt": false, "destination":
  *   {"numbers": [...]}}`. `?format=json|text` chooses explicitly.
  *
- * Exotel sends no credentials here; a CallSid is an unguessable id of a call that just happened.
+ * They take the same checks as the stream (exotel-auth.ts); without them, a CallSid is the only
+ * secret, an unguessable id of a call that just happened.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import { errorCode } from '../errors.js';
 import type { CallStore } from '../store/index.js';
 import type { TransferBook } from '../telephony/transfer-book.js';
@@ -23,6 +29,8 @@ const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 export interface ExotelFlowDeps {
   transfers: TransferBook;
   store: CallStore;
+  /** Exotel's credentials and addresses (exotel-auth.ts), checked first. */
+  guard: preHandlerAsyncHookHandler;
 }
 
 export function registerExotelFlow(app: FastifyInstance, deps: ExotelFlowDeps): void {
@@ -43,10 +51,10 @@ export function registerExotelFlow(app: FastifyInstance, deps: ExotelFlowDeps): 
       ? reply.code(200).type('text/plain').send('transfer')
       : reply.code(302).type('text/plain').send('no transfer');
   };
-  app.get('/exotel/passthru', passthru);
-  app.post('/exotel/passthru', passthru);
+  app.get('/exotel/passthru', { onRequest: deps.guard }, passthru);
+  app.post('/exotel/passthru', { onRequest: deps.guard }, passthru);
 
-  app.get('/exotel/connect', async (request, reply) => {
+  app.get('/exotel/connect', { onRequest: deps.guard }, async (request, reply) => {
     const params = flowParams(request);
     const callSid = params['CallSid'];
     if (!callSid || !CALL_SID.test(callSid)) return badCallSid(reply);

@@ -6,7 +6,9 @@
  * is down, parameters that fit Exotel's limits go inline instead.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { BlockList } from 'node:net';
+import { addressList, listed } from '../addresses.js';
 import { errorCode } from '../errors.js';
 import type { CallStore } from '../store/index.js';
 import { WAS_PATH } from '../telephony/was-endpoint.js';
@@ -85,17 +87,27 @@ export function buildStreamUrl(base: string, params: Record<string, string>): st
   return `${base}${WAS_PATH}?${query}`;
 }
 
-/** The ws(s) base (scheme, host, path prefix) from PUBLIC_URL, or from the request. */
-export function streamBase(publicUrl: string | undefined, request: FastifyRequest): string {
+/**
+ * The ws(s) base (scheme, host, path prefix) from PUBLIC_URL, or from the request: its Host, or
+ * the `X-Forwarded-Host`/`-Proto` of a trusted proxy (`request.host`/`protocol` apply
+ * TRUSTED_PROXIES). `wss` unless a trusted proxy says the client came over plain http, because
+ * Exotel needs TLS and the server usually sits behind a proxy that ends it.
+ */
+export function streamBase(
+  publicUrl: string | undefined,
+  request: FastifyRequest,
+  trustedProxies: BlockList,
+): string {
   if (publicUrl) {
     const u = new URL(publicUrl);
     const scheme = u.protocol === 'http:' || u.protocol === 'ws:' ? 'ws' : 'wss';
     return `${scheme}://${u.host}${u.pathname.replace(/\/+$/, '')}`;
   }
-  const forwarded = firstHeader(request.headers['x-forwarded-proto']);
-  const scheme = forwarded === 'http' ? 'ws' : 'wss';
-  const host = firstHeader(request.headers['x-forwarded-host']) ?? request.host;
-  return `${scheme}://${host}`;
+  const peer = request.socket.remoteAddress ?? '';
+  const proxied =
+    request.headers['x-forwarded-proto'] !== undefined && listed(trustedProxies, peer);
+  const scheme = proxied && request.protocol === 'http' ? 'ws' : 'wss';
+  return `${scheme}://${request.host}`;
 }
 
 /** Bounds on what one call's context may hold. */
@@ -116,12 +128,17 @@ export interface InitOptions {
   publicUrl: string | undefined;
   store: CallStore;
   contextTtlMs: number;
+  /** Exotel's credentials and addresses (exotel-auth.ts), checked first. */
+  guard: preHandlerAsyncHookHandler;
+  /** Proxies whose X-Forwarded-Proto is believed. */
+  trustedProxies: readonly string[];
 }
 
 export function registerVoicebotInit(app: FastifyInstance, opts: InitOptions): void {
+  const trusted = addressList(opts.trustedProxies, 'TRUSTED_PROXIES');
   const handler = async (request: FastifyRequest) => {
     const params = { ...flatten(request.query), ...flatten(request.body) };
-    const base = streamBase(opts.publicUrl, request);
+    const base = streamBase(opts.publicUrl, request, trusted);
     const callSid = params.CallSid ?? params.call_sid;
     const context = contextParams(params);
     let url: string;
@@ -147,8 +164,8 @@ export function registerVoicebotInit(app: FastifyInstance, opts: InitOptions): v
     request.log.info({ contextParams: Object.keys(context).length }, 'voicebot init');
     return { url, websocket_url: url } satisfies InitResult;
   };
-  app.get('/voicebot/init', handler);
-  app.post('/voicebot/init', handler);
+  app.get('/voicebot/init', { onRequest: opts.guard }, handler);
+  app.post('/voicebot/init', { onRequest: opts.guard }, handler);
 }
 
 /** Everything worth keeping for the call: the caller's numbers and every non-Exotel parameter. */
@@ -185,9 +202,4 @@ function flatten(input: unknown): Record<string, string> {
     }
   }
   return out;
-}
-
-function firstHeader(h: string | string[] | undefined): string | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  return v?.split(',')[0]?.trim() || undefined;
 }

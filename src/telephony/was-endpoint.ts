@@ -3,7 +3,12 @@
  * instance's and the client address's connection limits (503 when full). After it: wires the
  * socket to a CallSession: text frames in, heartbeat, backpressure figures, clean-up on close.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import type { WebSocket } from 'ws';
 import { CallSession, type CallDeps } from './call-session.js';
 import type { CallRegistry } from './call-registry.js';
@@ -14,7 +19,11 @@ export const WAS_PATH = '/was';
 
 export function registerWasEndpoint(
   app: FastifyInstance,
-  deps: CallDeps & { registry: CallRegistry },
+  deps: CallDeps & {
+    registry: CallRegistry;
+    /** Exotel's credentials and addresses (server/exotel-auth.ts), checked before the upgrade. */
+    guard: preHandlerAsyncHookHandler;
+  },
 ): void {
   const limiter = new ConnectionLimiter(deps.config.maxCalls, deps.config.maxConnectionsPerIp);
   const admit = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -34,7 +43,8 @@ export function registerWasEndpoint(
     request.raw.socket.once('close', () => limiter.release(request.ip));
   };
 
-  app.get(WAS_PATH, { websocket: true, preValidation: admit }, (socket: WebSocket, request) => {
+  const options = { websocket: true, onRequest: deps.guard, preValidation: admit } as const;
+  app.get(WAS_PATH, options, (socket: WebSocket, request) => {
     // The HTTP idle timeout is for requests; a call's liveness is the heartbeat's and the session's.
     request.raw.socket.setTimeout(0);
     const query = parseStreamQuery(request.query as Record<string, string | undefined>);

@@ -127,12 +127,25 @@ describe('/voicebot/init', () => {
     expect(r.json).toMatchObject({ error: { code: 'INIT_PARAMS_INVALID' } });
   });
 
-  it('uses X-Forwarded-Proto/Host when behind a proxy', async () => {
+  it('ignores X-Forwarded-Proto/Host from a client that is not a trusted proxy', async () => {
     const r = await init(server, {
       query: 'CallSid=CA1',
-      headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'inner:9000' },
+      headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'evil.example:9000' },
     });
-    expect(r.json.url).toBe('ws://inner:9000/was?sample-rate=16000&call_sid=CA1');
+    expect(r.json.url).toBe('wss://bot.example.com/was?sample-rate=16000&call_sid=CA1');
+  });
+
+  it('uses X-Forwarded-Proto/Host from a trusted proxy (TRUSTED_PROXIES)', async () => {
+    const proxied = await startServer({ LOG_LEVEL: 'silent', TRUSTED_PROXIES: '127.0.0.1, ::1' });
+    try {
+      const r = await init(proxied, {
+        query: 'CallSid=CA1',
+        headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'inner:9000' },
+      });
+      expect(r.json.url).toBe('ws://inner:9000/was?sample-rate=16000&call_sid=CA1');
+    } finally {
+      await proxied.close();
+    }
   });
 });
 
