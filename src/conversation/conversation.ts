@@ -54,7 +54,7 @@ export interface ConversationDeps {
 }
 
 export interface CallEnd {
-  reason: 'end_call' | 'transfer' | 'idle' | 'max_duration';
+  reason: 'end_call' | 'transfer' | 'idle' | 'max_duration' | 'shutdown';
   /** The model's reason for end_call / transfer_call. */
   detail?: string;
   /** Where a transfer goes. */
@@ -302,7 +302,12 @@ export class Conversation {
     this.lineQuiet();
   }
 
-  /** The bot ends the call itself (idle, time limit): the goodbye plays out first. */
+  /** The server is going away: the goodbye plays (unless one is playing), then `onEnd`. */
+  endForShutdown(): void {
+    this.endCall({ reason: 'shutdown' });
+  }
+
+  /** The bot ends the call itself (idle, time limit, shutdown): the goodbye plays out first. */
   private endCall(end: CallEnd): void {
     // A turn that is already saying goodbye (end_call, transfer) finishes on its own.
     if (this.closed || this.ending || this.active?.locked) return;

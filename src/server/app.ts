@@ -50,6 +50,9 @@ export interface VoicebotApp {
   shutdown(): Promise<void>;
 }
 
+/** How long calls get for their goodbye once the drain's grace period is over. */
+const SHUTDOWN_GOODBYE_MS = 4_000;
+
 export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   const { config, logger } = deps;
   // Profiles and the database fail start-up with a message naming the file, field or variable.
@@ -151,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     registry,
     transfers,
     guard: exotelOnly,
+    draining: () => draining,
     onTurn: deps.onTurn,
   });
 
@@ -172,8 +176,16 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     metrics,
     async shutdown() {
       draining = true;
-      const idle = await registry.waitIdle(config.shutdownGraceMs);
-      if (!idle) logger.warn({ calls: registry.size }, 'grace period over; closing live calls');
+      // Sockets that have not started a call are not worth the wait.
+      for (const call of [...registry.values()]) if (!call.started) call.shutdown();
+      let idle = await registry.waitIdle(config.shutdownGraceMs);
+      if (!idle) {
+        logger.warn({ calls: registry.size }, 'grace period over; saying goodbye to live calls');
+        for (const call of [...registry.values()]) call.shutdown();
+        idle = await registry.waitIdle(SHUTDOWN_GOODBYE_MS);
+        if (!idle) for (const call of [...registry.values()]) call.forceClose();
+        await registry.waitIdle(1_000);
+      }
       await app.close();
     },
   };

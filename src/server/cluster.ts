@@ -135,7 +135,7 @@ export function runPrimary(opts: {
         logger.warn('workers did not stop in time; killing them');
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
         resolve(1);
-      }, opts.shutdownGraceMs + 5_000).unref();
+      }, opts.shutdownGraceMs + 8_000).unref(); // the grace, the goodbyes (4 s), the flush
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

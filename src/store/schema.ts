@@ -16,6 +16,7 @@ export type EndReason =
   | 'transfer'
   | 'idle'
   | 'max_duration'
+  | 'shutdown'
   | 'refused'
   | 'caller_hangup'
   | 'stream_stopped'

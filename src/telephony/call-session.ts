@@ -47,6 +47,7 @@ export interface CallSocket {
 
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
 const MAX_LOGS_PER_CODE = 5;
 /** Frames held while the call is being set up (context lookup); about 10 s of audio. */
 const MAX_HELD_EVENTS = 500;
@@ -202,6 +203,31 @@ export class CallSession {
       'call closed',
     );
     if (wasStarted && this.conversation) this.submitPostCall(this.conversation, endedAt);
+  }
+
+  /** True once the call has its `start` (a call, not just a socket). */
+  get started(): boolean {
+    return this.state !== 'connected' && this.state !== 'closed';
+  }
+
+  /**
+   * The server is draining and the call outlived the grace period: the goodbye plays, then the
+   * stream closes with 1001. A socket with no call yet is closed at once.
+   */
+  shutdown(): void {
+    if (this.state === 'closed') return;
+    if (this.conversation) return this.conversation.endForShutdown();
+    this.closedByBot = true;
+    this.ending = { reason: 'shutdown' };
+    this.socket.close(CLOSE_GOING_AWAY, 'SHUTDOWN: the server is restarting');
+  }
+
+  /** The goodbye took too long: close now, with 1001. */
+  forceClose(): void {
+    if (this.state === 'closed') return;
+    this.closedByBot = true;
+    this.ending ??= { reason: 'shutdown' };
+    this.socket.close(CLOSE_GOING_AWAY, 'SHUTDOWN: the server is restarting');
   }
 
   /** Runs a background task owned by this call: awaited on close, errors logged with a code. */
@@ -377,7 +403,11 @@ export class CallSession {
           });
         }
         this.log.info({ reason: end.reason }, 'closing the stream');
-        this.socket.close(CLOSE_NORMAL, end.reason);
+        const code = end.reason === 'shutdown' ? CLOSE_GOING_AWAY : CLOSE_NORMAL;
+        this.socket.close(
+          code,
+          end.reason === 'shutdown' ? 'SHUTDOWN: the server is restarting' : end.reason,
+        );
       })(),
     );
   }

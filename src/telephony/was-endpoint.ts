@@ -23,10 +23,19 @@ export function registerWasEndpoint(
     registry: CallRegistry;
     /** Exotel's credentials and addresses (server/exotel-auth.ts), checked before the upgrade. */
     guard: preHandlerAsyncHookHandler;
+    /** True while the server drains: no new calls. */
+    draining: () => boolean;
   },
 ): void {
   const limiter = new ConnectionLimiter(deps.config.maxCalls, deps.config.maxConnectionsPerIp);
   const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (deps.draining()) {
+      deps.metrics?.connectionRefused('draining');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: { code: 'DRAINING', message: 'this server is shutting down' } });
+    }
     const refusal = limiter.acquire(request.ip);
     if (refusal) {
       deps.metrics?.connectionRefused(refusal);
