@@ -62,6 +62,7 @@ describe('drain', () => {
     expect(call.closeReason).toMatch(/^SHUTDOWN/);
     const goodbye = call.marks.find((m) => m.name.startsWith('goodbye_done'));
     expect(goodbye?.echoedAt).toBeDefined(); // heard to the end before the close
+    await store.flush(2_000);
     const record = await store.getCall(call.callSid);
     expect(record?.call).toMatchObject({
       endReason: 'shutdown',
@@ -69,5 +70,7 @@ describe('drain', () => {
       status: 'completed',
     });
     await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
   }, 30_000);
 });
