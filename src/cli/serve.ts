@@ -39,5 +39,11 @@ export async function serve(): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (cluster.worker) {
+    // Node makes a worker exit at once when its primary dies, dropping every live call. Ours
+    // drains instead (no new calls can reach it; its live ones finish or hear the goodbye).
+    cluster.worker.exitedAfterDisconnect = true;
+    process.on('disconnect', () => stop('primary gone'));
+  }
   return new Promise(() => {});
 }

@@ -96,6 +96,8 @@ export interface Config {
     readonly dataDir: string;
     /** How long per-call context from /voicebot/init is kept. */
     readonly contextTtlMs: number;
+    /** An instance's lease lapses this long after its last renewal (then its calls are swept). */
+    readonly leaseTtlMs: number;
   };
   /** Unset: the admin API answers 503. */
   readonly adminApiKey: string | undefined;
@@ -190,7 +192,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       fillerText: e.FILLER_TEXT,
     },
     env: (name: string) => env[name],
-    store: { databaseUrl: e.DATABASE_URL, dataDir: e.DATA_DIR, contextTtlMs: e.CONTEXT_TTL_MS },
+    store: {
+      databaseUrl: e.DATABASE_URL,
+      dataDir: e.DATA_DIR,
+      contextTtlMs: e.CONTEXT_TTL_MS,
+      leaseTtlMs: e.LEASE_TTL_MS,
+    },
     adminApiKey: e.ADMIN_API_KEY,
     metricsToken: e.METRICS_TOKEN,
     exotelAuth: { basicAuth: e.EXOTEL_STREAM_BASIC_AUTH, ipAllowlist: e.EXOTEL_IP_ALLOWLIST },

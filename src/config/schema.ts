@@ -168,6 +168,11 @@ export const configSchema = z.object({
     .optional()
     .transform((s) => (s === '' ? undefined : s)),
   CONTEXT_TTL_MS: positiveInt(2 * 60 * 60 * 1000),
+  LEASE_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000, 'LEASE_TTL_MS must be at least 1000')
+    .default(15_000),
   WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
 });
 

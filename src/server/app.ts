@@ -25,6 +25,7 @@ import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { bearerMatches, registerAdminApi } from './admin-api.js';
 import { clusterMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
 import { exotelGuard } from './exotel-auth.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { registerExotelFlow } from './exotel-flow.js';
 import { InitParamsError, registerVoicebotInit } from './voicebot-init.js';
 
@@ -89,6 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   });
   const metrics = new Metrics(() => store.pending);
   const transfers = new TransferBook(store, logger);
+  const lease = new LeaseKeeper(store, config.store.leaseTtlMs, logger);
+  await lease.start();
   if (isClusterWorker()) serveWorkerMetrics(metrics.registry);
   // Load the VAD model before taking calls, so the first call does not pay for it.
   if (config.turn.vad === 'silero') await loadSileroModel();
@@ -153,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     metrics,
     registry,
     transfers,
+    instanceId: lease.id,
     guard: exotelOnly,
     draining: () => draining,
     onTurn: deps.onTurn,
@@ -161,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   app.addHook('onClose', async () => {
     // Sockets are closed by now; let each call finish recording itself before the store closes.
     await registry.waitIdle(5_000);
+    await lease.close();
     pacer.close();
     await postCall.close(5_000);
     if (!deps.store) await store.close(5_000);

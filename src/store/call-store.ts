@@ -7,6 +7,7 @@ import type { TurnRecord } from '../conversation/turn-record.js';
 import type { Logger } from '../log.js';
 import { putContext, getContext } from './contexts.js';
 import { getTransfer, putTransfer, type TransferDecision } from './transfers.js';
+import { releaseLease, renewLease, sweepAbandoned } from './leases.js';
 import type { Db } from './database.js';
 import { isUnavailableError, toStoreError } from './db-errors.js';
 import { getCall, listCalls, type CallDetail, type CallRow, type ListCallsQuery } from './reads.js';
@@ -46,6 +47,12 @@ export interface CallStore {
   // Transfer decisions by CallSid: direct, with a couple of quick retries.
   putTransfer(t: TransferDecision): Promise<void>;
   getTransfer(callSid: string): Promise<TransferDecision | undefined>;
+
+  // Instance leases (see leases.ts): direct, with a couple of quick retries.
+  renewLease(id: string, ttlMs: number): Promise<void>;
+  releaseLease(id: string): Promise<void>;
+  /** Finalises live calls whose owner's lease lapsed; returns how many. */
+  sweepAbandoned(orphanAfterMs: number): Promise<number>;
 
   /** Writes waiting in memory. */
   readonly pending: number;
@@ -119,6 +126,9 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
     getContext: (id, nowMs) => getContext(db.kysely, id, nowMs),
     putTransfer: (t) => putTransfer(db.kysely, t),
     getTransfer: (callSid) => getTransfer(db.kysely, callSid),
+    renewLease: (id, ttlMs) => renewLease(db.kysely, id, Date.now(), ttlMs),
+    releaseLease: (id) => releaseLease(db.kysely, id),
+    sweepAbandoned: (orphanAfterMs) => sweepAbandoned(db.kysely, Date.now(), orphanAfterMs),
     get pending() {
       return queue.pending;
     },

@@ -4,7 +4,14 @@
  * `kysely_migration` and takes a lock on PostgreSQL, so two servers starting at once are safe.
  * Never edit a migration that has shipped: add the next one.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Migrator,
+  SqliteAdapter,
+  sql,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import { VoicebotError } from '../errors.js';
 
 const initial: Migration = {
@@ -119,13 +126,139 @@ const actions: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_actions': actions };
+/** Every column of `calls` as of 0002, in order (the SQLite rebuild below copies them). */
+const CALLS_COLUMNS_0002 = [
+  'id',
+  'call_sid',
+  'stream_sid',
+  'account_sid',
+  'call_log_id',
+  'from_number',
+  'to_number',
+  'agent',
+  'custom_parameters',
+  'sample_rate',
+  'status',
+  'stop_reason',
+  'hangup_by',
+  'connected_at_ms',
+  'started_at_ms',
+  'stopped_at_ms',
+  'ended_at_ms',
+  'duration_ms',
+  'turn_count',
+  'barge_in_count',
+  'error_count',
+  'summary',
+  'summary_status',
+  'updated_at_ms',
+  'end_reason',
+  'end_detail',
+  'transfer_to',
+];
 
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+/**
+ * Issue 10: instance leases (a call's owner; calls whose owner's lease lapsed are finalised as
+ * `abandoned` by whoever is alive). `calls` gets `owner` and the status `abandoned`. PostgreSQL
+ * changes the constraint in place; SQLite cannot, so it rebuilds the table the way SQLite's
+ * documentation prescribes (foreign keys off, new table, copy, drop, rename, check, on).
+ */
+const leases: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('instances')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('started_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('renewed_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    const status = sql`status in ('live', 'completed', 'failed', 'abandoned')`;
+    if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
+      await db.schema.alterTable('calls').addColumn('owner', 'text').execute();
+      await db.schema.alterTable('calls').dropConstraint('calls_status_check').execute();
+      await db.schema
+        .alterTable('calls')
+        .addCheckConstraint('calls_status_check', status)
+        .execute();
+      await db.schema.createIndex('calls_owner_idx').on('calls').column('owner').execute();
+      return;
+    }
+    await sql`pragma foreign_keys = off`.execute(db);
+    try {
+      await sql`begin`.execute(db);
+      await db.schema
+        .createTable('calls_new')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('call_sid', 'text')
+        .addColumn('stream_sid', 'text')
+        .addColumn('account_sid', 'text')
+        .addColumn('call_log_id', 'text')
+        .addColumn('from_number', 'text')
+        .addColumn('to_number', 'text')
+        .addColumn('agent', 'text')
+        .addColumn('custom_parameters', 'text')
+        .addColumn('sample_rate', 'integer')
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('live'))
+        .addColumn('stop_reason', 'text')
+        .addColumn('hangup_by', 'text')
+        .addColumn('connected_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('started_at_ms', 'bigint')
+        .addColumn('stopped_at_ms', 'bigint')
+        .addColumn('ended_at_ms', 'bigint')
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('turn_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('barge_in_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('summary', 'text')
+        .addColumn('summary_status', 'text', (c) => c.notNull().defaultTo('none'))
+        .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('end_reason', 'text')
+        .addColumn('end_detail', 'text')
+        .addColumn('transfer_to', 'text')
+        .addColumn('owner', 'text')
+        .addCheckConstraint('calls_status_check', status)
+        .execute();
+      const cols = sql.join(CALLS_COLUMNS_0002.map((c) => sql.ref(c)));
+      await sql`insert into calls_new (${cols}) select ${cols} from calls`.execute(db);
+      await sql`drop table calls`.execute(db);
+      await sql`alter table calls_new rename to calls`.execute(db);
+      await db.schema
+        .createIndex('calls_connected_idx')
+        .on('calls')
+        .columns(['connected_at_ms', 'id'])
+        .execute();
+      for (const column of ['call_sid', 'from_number', 'to_number', 'status', 'owner']) {
+        await db.schema.createIndex(`calls_${column}_idx`).on('calls').column(column).execute();
+      }
+      const broken = await sql`pragma foreign_key_check`.execute(db);
+      if (broken.rows.length > 0) throw new Error('foreign keys broken by the calls rebuild');
+      await sql`commit`.execute(db);
+    } catch (err) {
+      await sql`rollback`.execute(db).catch(() => undefined);
+      throw err;
+    } finally {
+      await sql`pragma foreign_keys = on`.execute(db);
+    }
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+  '0002_actions': actions,
+  '0003_leases': leases,
+};
+
+/** The migrations in order (exported for tests that start from an older schema). */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
 
 /** Brings the schema up to date; a no-op when it already is. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results } = await new Migrator({
+    db,
+    provider: migrationProvider,
+  }).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new VoicebotError('STORE_UNAVAILABLE', `database migration ${failed} failed`, {

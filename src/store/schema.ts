@@ -5,7 +5,8 @@
  */
 import type { Generated } from 'kysely';
 
-export type CallStatus = 'live' | 'completed' | 'failed';
+/** `abandoned`: the instance that held the call died; another finalised it (see leases.ts). */
+export type CallStatus = 'live' | 'completed' | 'failed' | 'abandoned';
 export type HangupBy = 'caller' | 'bot' | 'unknown';
 /**
  * Why the call ended: the bot's decisions (end_call, transfer, idle, max_duration, refused), the
@@ -18,6 +19,7 @@ export type EndReason =
   | 'max_duration'
   | 'shutdown'
   | 'refused'
+  | 'server_lost'
   | 'caller_hangup'
   | 'stream_stopped'
   | 'connection_lost';
@@ -56,6 +58,8 @@ export interface CallsTable {
   /** The model's reason for end_call / transfer_call. */
   end_detail: string | null;
   transfer_to: string | null;
+  /** The instance (lease id) that holds the call while it is live. */
+  owner: string | null;
 }
 
 export interface TurnsTable {
@@ -109,10 +113,19 @@ export interface CallTransfersTable {
   at_ms: number;
 }
 
+/** A running server instance (one per worker), alive while its lease is renewed. */
+export interface InstancesTable {
+  id: string;
+  started_at_ms: number;
+  renewed_at_ms: number;
+  expires_at_ms: number;
+}
+
 export interface Database {
   calls: CallsTable;
   turns: TurnsTable;
   call_events: CallEventsTable;
   call_contexts: CallContextsTable;
   call_transfers: CallTransfersTable;
+  instances: InstancesTable;
 }

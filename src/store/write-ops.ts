@@ -14,6 +14,8 @@ export type WriteOp =
       kind: 'callConnected';
       id: string;
       at: number;
+      /** The instance holding the call (its lease id). */
+      owner?: string;
       callSid?: string;
       callLogId?: string;
       from?: string;
@@ -118,9 +120,11 @@ export async function applyOp(trx: Trx, op: WriteOp): Promise<void> {
           call_log_id: op.callLogId ?? null,
           from_number: op.from ?? null,
           to_number: op.to ?? null,
+          owner: op.owner ?? null,
         },
         {
           call_sid: 'keep',
+          owner: 'keep',
           call_log_id: 'keep',
           from_number: 'keep',
           to_number: 'keep',

@@ -33,6 +33,8 @@ export interface CallDeps {
   agents: AgentRegistry;
   postCall: PostCallWorker;
   transfers: TransferBook;
+  /** This instance's lease id: the owner of its live calls (see server/lease-keeper.ts). */
+  instanceId: string;
   metrics?: Metrics;
   /** Called with every finished turn of every call. */
   onTurn?: (call: CallSession, turn: TurnRecord) => void;
@@ -310,6 +312,7 @@ export class CallSession {
     this.log = this.log.child({ callSid: this.callSid, streamSid: this.streamSid });
     this.deps.store.callConnected({
       id: this.id,
+      owner: this.deps.instanceId,
       callSid: this.callSid,
       callLogId: this.callLogId,
       from: this.from,

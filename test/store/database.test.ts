@@ -108,13 +108,14 @@ describeEngines('migrations', (engine) => {
         .selectFrom('kysely_migration' as never)
         .select(sql<number>`count(*)`.as('n'))
         .executeTakeFirstOrThrow();
-      expect(Number(applied.n)).toBe(2);
+      expect(Number(applied.n)).toBe(3);
       for (const table of [
         'calls',
         'turns',
         'call_events',
         'call_contexts',
         'call_transfers',
+        'instances',
       ] as const) {
         const rows = await db.kysely.selectFrom(table).selectAll().execute();
         expect(rows).toEqual([]);
