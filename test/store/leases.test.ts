@@ -90,7 +90,7 @@ describeEngines('leases', (engine) => {
     expect((await migrator.migrateTo('0002_actions')).error).toBeUndefined();
     await raw
       .insertInto('calls' as never)
-      .values({ id: 'c1', status: 'completed', connected_at_ms: T0, updated_at_ms: T0 } as never)
+      .values({ id: 'c1', status: 'completed', connected_at_ms: T0, updated_at_ms: T0 })
       .execute();
     await raw
       .insertInto('turns' as never)
@@ -101,7 +101,7 @@ describeEngines('leases', (engine) => {
         source: 'speech',
         text: 'hi',
         at_ms: T0,
-      } as never)
+      })
       .execute();
     await raw.destroy();
 
