@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'PROVIDER_BAD_RESPONSE'
   | 'PROVIDER_CONNECTION'
   | 'PROVIDER_ABORTED'
+  // Conversation: no reply audio by TURN_TIMEOUT_MS after the caller stopped
+  | 'TURN_TIMEOUT'
   // Audio
   | 'AUDIO_INVALID'
   // Store (see store/)

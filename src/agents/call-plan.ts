@@ -34,6 +34,12 @@ export interface CallPlan {
     readonly dtmfTimeoutMs: number;
     /** The call ends (with the goodbye line) this long after it started. */
     readonly maxCallMs: number;
+    /** A transcription still pending this long gets a second request (0: never hedged). */
+    readonly sttHedgeMs: number;
+    /** From the end of speech: the filler line when nothing was heard yet (0: never). */
+    readonly holdAfterMs: number;
+    /** From the end of speech: the fallback line when no reply audio started (0: never). */
+    readonly turnTimeoutMs: number;
   };
   readonly tools: {
     readonly http: readonly HttpTool[];
@@ -101,6 +107,9 @@ export function resolveCallPlan(
       maxHistoryTurns: config.llm.maxHistoryTurns,
       dtmfTimeoutMs: config.dtmfTimeoutMs,
       maxCallMs: profile?.maxCallMs ?? config.maxCallMs,
+      sttHedgeMs: config.stt.hedgeMs,
+      holdAfterMs: config.deadlines.holdAfterMs,
+      turnTimeoutMs: config.deadlines.turnTimeoutMs,
     },
     tools: {
       http: profile?.tools ?? [],

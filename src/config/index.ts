@@ -57,7 +57,12 @@ export interface Config {
     readonly maxTokens: number;
     readonly maxHistoryTurns: number;
   };
-  readonly stt: { readonly model: string; readonly timeoutMs: number };
+  readonly stt: {
+    readonly model: string;
+    readonly timeoutMs: number;
+    /** A transcription still pending this long gets a second request; the first answer wins. */
+    readonly hedgeMs: number;
+  };
   readonly turn: {
     readonly vad: 'silero' | 'webrtc';
     readonly endpointingMs: number;
@@ -84,6 +89,13 @@ export interface Config {
     /** A silent wait for a tool this long after the caller stopped gets the filler line. */
     readonly fillerAfterMs: number;
     readonly fillerText: string;
+  };
+  /** No dead air on faults, counted from the end of the caller's speech (0: off). */
+  readonly deadlines: {
+    /** Nothing of the turn heard by then: the filler line is said. */
+    readonly holdAfterMs: number;
+    /** No reply audio by then (and no tool running): the fallback line is said. */
+    readonly turnTimeoutMs: number;
   };
   /**
    * Reads any other environment variable (agent profiles' `${NAME}` secrets). The one door to
@@ -167,7 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokens: e.LLM_MAX_TOKENS,
       maxHistoryTurns: e.MAX_HISTORY_TURNS,
     },
-    stt: { model: e.STT_MODEL, timeoutMs: e.STT_TIMEOUT_MS },
+    stt: { model: e.STT_MODEL, timeoutMs: e.STT_TIMEOUT_MS, hedgeMs: e.STT_HEDGE_MS },
     turn: {
       vad: e.VAD,
       endpointingMs: e.ENDPOINTING_MS,
@@ -191,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       fillerAfterMs: e.FILLER_AFTER_MS,
       fillerText: e.FILLER_TEXT,
     },
+    deadlines: { holdAfterMs: e.HOLD_AFTER_MS, turnTimeoutMs: e.TURN_TIMEOUT_MS },
     env: (name: string) => env[name],
     store: {
       databaseUrl: e.DATABASE_URL,

@@ -49,7 +49,7 @@ export const configSchema = z.object({
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
 
-  TTS_TIMEOUT_MS: ms(10_000),
+  TTS_TIMEOUT_MS: ms(4_000),
   TTS_STALL_MS: ms(4_000),
   TTS_CACHE_MAX_BYTES: z.coerce
     .number()
@@ -88,7 +88,8 @@ export const configSchema = z.object({
   MAX_UTTERANCE_MS: positiveInt(15_000),
   BARGE_IN_MS: ms(200),
   STT_TIMEOUT_MS: positiveInt(8_000),
-  LLM_TIMEOUT_MS: positiveInt(8_000),
+  STT_HEDGE_MS: ms(1_000),
+  LLM_TIMEOUT_MS: positiveInt(4_000),
   LLM_STALL_MS: positiveInt(5_000),
   LLM_MAX_TOKENS: positiveInt(300),
   MAX_DOCUMENT_CHARS: positiveInt(6_000),
@@ -112,6 +113,8 @@ export const configSchema = z.object({
     .default(60 * 60 * 1000),
   FILLER_TEXT: z.string().min(1).default('One moment, please.'),
   FILLER_AFTER_MS: ms(1_000),
+  HOLD_AFTER_MS: ms(2_500),
+  TURN_TIMEOUT_MS: ms(8_000),
   TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   TOOL_MAX_ROUNDS: z.coerce.number().int().min(1).max(10).default(3),
   TOOL_RESULT_MAX_BYTES: z.coerce

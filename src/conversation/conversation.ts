@@ -123,6 +123,7 @@ export class Conversation {
         turn: plan.turn,
         stt: deps.stt,
         sttLanguage: plan.sttLanguage,
+        sttHedgeMs: plan.limits.sttHedgeMs,
         signal,
         log,
       },

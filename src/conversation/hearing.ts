@@ -41,6 +41,8 @@ export interface HearingOptions {
   turn: TurnDetectorOptions;
   stt: SttProvider;
   sttLanguage: string | undefined;
+  /** See `TranscriberOptions.hedgeMs`. */
+  sttHedgeMs: number;
   /** The call's signal. */
   signal: AbortSignal;
   log: Logger;
@@ -64,6 +66,7 @@ export class Hearing {
       sampleRate: opts.sampleRate,
       language: opts.sttLanguage,
       signal: opts.signal,
+      hedgeMs: opts.sttHedgeMs,
       log: opts.log,
     });
     this.ready = vad.then(

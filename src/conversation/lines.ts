@@ -49,7 +49,8 @@ export function urgentLines(plan: CallPlan): string[] {
   const tools = plan.tools.http;
   const lines = [
     plan.fallbackText,
-    ...(tools.length > 0 ? [plan.tools.fillerText, ...tools.map((t) => t.message)] : []),
+    ...(tools.length > 0 || plan.limits.holdAfterMs > 0 ? [plan.tools.fillerText] : []),
+    ...tools.map((t) => t.message),
     ...(plan.idle.afterMs > 0 ? [plan.idle.message] : []),
     plan.goodbyeText,
     ...(plan.transfer ? [plan.transfer.message] : []),

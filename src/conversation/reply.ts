@@ -63,8 +63,8 @@ export class Reply {
     private readonly signal: AbortSignal,
     round: number,
     private readonly mayRetry: () => boolean,
-    /** Audio of the turn still being written; this round's first write waits for it. */
-    private readonly after: Promise<unknown> = Promise.resolve(),
+    /** Audio of the turn still being written (asked at the first write), waited for. */
+    private readonly after: () => Promise<unknown> = () => Promise.resolve(),
   ) {
     this.speech = { kind: 'reply', round, utterance: undefined, sentences: [], produced: [] };
   }
@@ -244,7 +244,7 @@ export class Reply {
         }
       }
       if (!this.speech.utterance) {
-        await this.after;
+        await this.after();
         this.speech.utterance = await output.startUtterance('response_done', tts.sampleRate);
       }
       const utt = this.speech.utterance;

@@ -2,12 +2,16 @@
  * Transcription for the conversation: the final transcript of an utterance, and the preemptive
  * one started when trailing silence reaches PREEMPT_MS. If the caller resumes, the preemptive
  * request is aborted; at the endpoint its result is used when it covers the whole utterance,
- * which takes STT off the critical path. A failure at the endpoint is retried once.
+ * which takes STT off the critical path.
+ *
+ * At most two requests answer an utterance: the first (the preemptive one, or one made at the
+ * endpoint) and a second one, started the moment the first fails or when the first is still
+ * pending `hedgeMs` after it started. The first answer wins and the other request is aborted, so
+ * a stalled request is never waited for to its timeout and then again on a retry.
  */
-import { errorCode } from '../errors.js';
+import { errorCode, isRetryable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SttProvider } from '../providers/stt/types.js';
-import { retry } from '../retry.js';
 import type { SttTimings } from './turn-record.js';
 
 /** A finished utterance's words and when its transcription ran. */
@@ -19,8 +23,7 @@ interface Preempt {
   id: number;
   controller: AbortController;
   startedAt: number;
-  /** Resolves with the transcript, or undefined when it failed. */
-  result: Promise<Transcript | undefined>;
+  result: Promise<Transcript>;
 }
 
 export interface TranscriberOptions {
@@ -28,6 +31,8 @@ export interface TranscriberOptions {
   language: string | undefined;
   /** The call's signal: transcripts outlive a turn that is merged into the next. */
   signal: AbortSignal;
+  /** A request still pending this long gets a second one alongside (0: only on failure). */
+  hedgeMs: number;
   log: Logger;
 }
 
@@ -35,6 +40,8 @@ export class Transcriber {
   private current: Preempt | undefined;
   preemptsStarted = 0;
   preemptsUsed = 0;
+  /** Second requests made because the first was slow (not because it failed). */
+  hedges = 0;
 
   constructor(
     private readonly stt: SttProvider,
@@ -44,13 +51,11 @@ export class Transcriber {
   preempt(id: number, audio: Int16Array): void {
     this.cancelPreempt();
     const controller = new AbortController();
-    const signal = AbortSignal.any([this.opts.signal, controller.signal]);
-    // Opportunistic: no retry here; the endpoint makes its own request if this one fails.
-    const result = this.request(audio, signal, 1).then(
-      (t) => t,
-      () => undefined,
-    );
-    this.current = { id, controller, startedAt: performance.now(), result };
+    const startedAt = performance.now();
+    const result = this.request(audio, AbortSignal.any([this.opts.signal, controller.signal]));
+    // Not awaited when the caller resumes; `transcribe` takes it over otherwise.
+    result.catch(() => undefined);
+    this.current = { id, controller, startedAt, result };
     this.preemptsStarted++;
   }
 
@@ -65,7 +70,7 @@ export class Transcriber {
 
   /**
    * The transcript of a finished utterance. Uses the preemptive transcription when `preemptId`
-   * says it covers the utterance (falling back to a fresh request if it failed).
+   * says it covers the utterance; a second request backs up the first (see the module note).
    */
   transcribe(ev: { audio: Int16Array; preemptId?: number }): {
     transcript: Promise<Transcript>;
@@ -75,33 +80,81 @@ export class Transcriber {
     this.current = undefined;
     if (p && ev.preemptId === p.id) {
       this.preemptsUsed++;
-      const transcript = p.result.then((t) => t ?? this.request(ev.audio, this.opts.signal, 2));
-      return { transcript, preemptive: true };
+      return { transcript: this.backedUp(p, ev.audio), preemptive: true };
     }
     p?.controller.abort();
-    return { transcript: this.request(ev.audio, this.opts.signal, 2), preemptive: false };
+    const controller = new AbortController();
+    const startedAt = performance.now();
+    const result = this.request(ev.audio, AbortSignal.any([this.opts.signal, controller.signal]));
+    return {
+      transcript: this.backedUp({ id: -1, controller, startedAt, result }, ev.audio),
+      preemptive: false,
+    };
   }
 
-  private async request(
-    audio: Int16Array,
-    signal: AbortSignal,
-    attempts: number,
-  ): Promise<Transcript> {
+  /** The first request's answer, or a second request's when the first fails or is slow. */
+  private backedUp(first: Preempt, audio: Int16Array): Promise<Transcript> {
+    const { signal, hedgeMs, log } = this.opts;
+    return new Promise<Transcript>((resolve, reject) => {
+      let second: AbortController | undefined;
+      let pending = 1;
+      let lastError: Error | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let settled = false;
+      const done = () => {
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        first.controller.abort();
+        second?.abort();
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason as Error);
+      };
+      const win = (t: Transcript) => {
+        if (settled) return;
+        done();
+        resolve(t);
+      };
+      const lose = (err: Error) => {
+        if (settled) return;
+        lastError = err;
+        if (--pending > 0) return;
+        if (!second && !signal.aborted && isRetryable(err)) return startSecond('failed');
+        done();
+        reject(lastError);
+      };
+      const startSecond = (why: 'failed' | 'slow') => {
+        if (settled || second || signal.aborted) return;
+        clearTimeout(timer);
+        second = new AbortController();
+        pending++;
+        if (why === 'slow') this.hedges++;
+        log.warn(
+          { code: why === 'failed' ? errorCode(lastError) : undefined, why },
+          'stt: second request',
+        );
+        this.request(audio, AbortSignal.any([signal, second.signal])).then(win, lose);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (hedgeMs > 0) {
+        const wait = Math.max(0, first.startedAt + hedgeMs - performance.now());
+        timer = setTimeout(() => startSecond('slow'), wait);
+      }
+      first.result.then(win, lose);
+    });
+  }
+
+  private async request(audio: Int16Array, signal: AbortSignal): Promise<Transcript> {
     const sttStartAt = performance.now();
-    const { text } = await retry(
-      () =>
-        this.stt.transcribe({
-          audio,
-          sampleRate: this.opts.sampleRate,
-          language: this.opts.language,
-          signal,
-        }),
-      {
-        attempts,
-        signal,
-        onRetry: (err) => this.opts.log.warn({ code: errorCode(err) }, 'stt failed; retrying'),
-      },
-    );
+    const { text } = await this.stt.transcribe({
+      audio,
+      sampleRate: this.opts.sampleRate,
+      language: this.opts.language,
+      signal,
+    });
     return { text, sttStartAt, sttEndAt: performance.now() };
   }
 }

@@ -11,9 +11,16 @@
  * Rules kept here: a reply that fails before any audio becomes the fallback line; a tool that
  * keeps the caller waiting in silence gets a filler line; `end_call` / `transfer_call` lock the
  * turn (nothing interrupts the goodbye) and close it with the model's words or the plan's line.
+ *
+ * No dead air on faults, counted from the end of the caller's speech whatever stage is slow:
+ * nothing heard by `holdAfterMs` → the filler line ("One moment, please."); no reply audio by
+ * `turnTimeoutMs` (a running tool round excepted; its own timeout bounds it, and the deadline
+ * starts again when it returns) → the stages are aborted (`TURN_TIMEOUT`) and the fallback line
+ * is said. The stages run on `work`, a child of the turn's controller, so a deadline stops them
+ * without stopping the turn's own lines.
  */
 import type { CallPlan } from '../agents/call-plan.js';
-import { errorCode } from '../errors.js';
+import { VoicebotError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { linkedAbort } from '../providers/linked-abort.js';
 import type { ChatMessage, LlmProvider } from '../providers/llm/types.js';
@@ -23,6 +30,7 @@ import type { AudioOutput, UtteranceKind } from './audio-output.js';
 import { heardOf, lineSpeech, type Speech } from './heard-text.js';
 import { heardReply } from './history.js';
 import type { CallLines } from './lines.js';
+import { untilAborted } from '../retry.js';
 import { Reply, type ReplyResult } from './reply.js';
 import type { Transcript } from './transcriber.js';
 import { isMeaningfulTranscript } from './transcript-filter.js';
@@ -79,6 +87,13 @@ export class Turn {
   private writing: Promise<unknown> = Promise.resolve();
   private settle!: (o: TurnOutcome) => void;
   private settled = false;
+  /** The stages' controller: aborted by the turn's, or alone by the turn's deadline. */
+  private readonly work: AbortController;
+  /** The end of the caller's speech: the deadlines count from here. */
+  private readonly anchor: number;
+  private round = 1;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly deps: TurnDeps,
@@ -86,6 +101,9 @@ export class Turn {
   ) {
     const { controller, unlink } = linkedAbort(input.signal);
     this.controller = controller;
+    const work = linkedAbort(controller.signal);
+    this.work = work.controller;
+    this.anchor = input.heard.speechEndAt ?? input.heard.endpointAt ?? performance.now();
     this.record = {
       index: input.index,
       source: input.source,
@@ -103,7 +121,14 @@ export class Turn {
       ([carried, t]) => `${carried} ${t.text}`.trim(),
       () => '',
     );
-    this.done = new Promise<TurnOutcome>((resolve) => (this.settle = resolve)).finally(unlink);
+    this.done = new Promise<TurnOutcome>((resolve) => (this.settle = resolve)).finally(() => {
+      clearTimeout(this.holdTimer);
+      clearTimeout(this.deadlineTimer);
+      work.unlink();
+      unlink();
+    });
+    this.armHold();
+    this.armDeadline(this.anchor);
     void this.run().then(
       (outcome) => this.finish(outcome),
       (err: unknown) => {
@@ -113,9 +138,14 @@ export class Turn {
     );
   }
 
-  /** Some of the turn's audio has gone to the caller. */
+  /** Some of the turn's audio (a filler line included) has gone to the caller. */
   get audioStarted(): boolean {
     return this.speeches.some((s) => (s.utterance?.sentAudioMs ?? 0) > 0);
+  }
+
+  /** Some of the model's words (or the fallback line) have gone to the caller. */
+  private get answerStarted(): boolean {
+    return this.speeches.some((s) => s.kind !== 'filler' && (s.utterance?.sentAudioMs ?? 0) > 0);
   }
 
   /** Closing the call: nothing may interrupt it. */
@@ -150,20 +180,25 @@ export class Turn {
 
   private async run(): Promise<TurnOutcome> {
     const r = this.record;
-    const signal = this.controller.signal;
+    const signal = this.work.signal;
     let transcript: Transcript;
     try {
-      transcript = await this.input.transcript;
+      transcript = await untilAborted(this.input.transcript, signal);
     } catch (err) {
-      if (signal.aborted) return this.cut();
-      r.errors.push(errorCode(err));
+      if (this.controller.signal.aborted) return this.cut();
+      r.errors.push(errorCode(signal.aborted ? signal.reason : err));
       r.userText = '[inaudible]';
       return this.fallback();
     }
     r.timings.sttStartAt = transcript.sttStartAt;
     r.timings.sttEndAt = transcript.sttEndAt;
     const text = await this.words;
-    if (signal.aborted) return this.cut();
+    if (this.controller.signal.aborted) return this.cut();
+    if (signal.aborted) {
+      r.userText = text || '[inaudible]';
+      r.errors.push(errorCode(signal.reason));
+      return this.fallback();
+    }
     if (r.source === 'speech' && !isMeaningfulTranscript(text)) return { kind: 'quiet' };
     r.userText = text;
 
@@ -175,6 +210,7 @@ export class Turn {
     ];
     const offered = toolbox.definitions.length > 0;
     for (let round = 1; ; round++) {
+      this.round = round;
       const lastRound = round > plan.tools.maxRounds;
       const reply = new Reply(
         { ...this.deps, voice: plan.voice },
@@ -186,8 +222,8 @@ export class Turn {
         },
         signal,
         round,
-        () => !this.audioStarted,
-        this.writing,
+        () => !this.answerStarted,
+        () => this.writing,
       );
       this.speeches.push(reply.speech);
       const tools = new ToolRound(toolbox, round, !lastRound, signal);
@@ -198,11 +234,20 @@ export class Turn {
           this.ending ??= tools.control;
         });
       } catch (err) {
-        if (signal.aborted) return this.cut();
-        return this.fallback(err, reply);
+        if (this.controller.signal.aborted) return this.cut();
+        return this.fallback(signal.aborted ? signal.reason : err, reply);
+      }
+      if (
+        signal.aborted &&
+        !this.controller.signal.aborted &&
+        !this.answerStarted &&
+        !this.ending
+      ) {
+        // The deadline passed before the reply made a sound: it is replaced by the fallback.
+        return this.fallback(signal.reason, reply);
       }
       this.noteRound(result);
-      if (signal.aborted) return this.cut();
+      if (this.controller.signal.aborted) return this.cut();
       if (this.ending) return this.close(tools, result);
       if (tools.calls.length === 0) break;
       if (lastRound) {
@@ -211,8 +256,10 @@ export class Turn {
       }
       this.waiting = tools;
       const outcomes = await this.withFiller(tools.results(), tools, signal);
-      if (signal.aborted) return this.cut();
+      if (this.controller.signal.aborted) return this.cut();
       this.waiting = undefined;
+      // The next round gets a whole budget of its own: the tools' own timeouts bounded theirs.
+      this.armDeadline(performance.now());
       const roundMessages = tools.messages(result.text, outcomes);
       r.toolCalls.push(...outcomes.map((o) => o.record));
       messages.push(...roundMessages);
@@ -239,6 +286,7 @@ export class Turn {
     const delay = Math.max(FILLER_GRACE_MS, anchor + plan.tools.fillerAfterMs - performance.now());
     const timer = setTimeout(() => {
       if (finished || signal.aborted || this.audioStarted || output.isSpeaking()) return;
+      if (this.record.filler !== undefined) return;
       const text =
         tools.calls.map((c) => toolbox.messageFor(c)).find(Boolean) ?? plan.tools.fillerText;
       this.record.filler = text;
@@ -251,6 +299,50 @@ export class Turn {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Nothing of the turn heard `holdAfterMs` after the caller stopped: the filler line. */
+  private armHold(): void {
+    const { holdAfterMs } = this.deps.plan.limits;
+    if (holdAfterMs <= 0) return;
+    this.holdTimer = setTimeout(
+      () => {
+        const { output, plan } = this.deps;
+        if (this.settled || this.work.signal.aborted || this.record.filler !== undefined) return;
+        if (this.audioStarted || output.isSpeaking()) return;
+        this.record.filler = plan.tools.fillerText;
+        this.deps.log.info({ turn: this.record.index }, 'reply late: saying the filler line');
+        this.writing = this.say('filler', 'filler_done', plan.tools.fillerText, this.round).catch(
+          (err: unknown) => {
+            if (!this.controller.signal.aborted) this.record.errors.push(errorCode(err));
+          },
+        );
+      },
+      Math.max(0, this.anchor + holdAfterMs - performance.now()),
+    );
+  }
+
+  /** No reply audio `turnTimeoutMs` after `from` (tools aside): the stages are aborted. */
+  private armDeadline(from: number): void {
+    clearTimeout(this.deadlineTimer);
+    const { turnTimeoutMs } = this.deps.plan.limits;
+    if (turnTimeoutMs <= 0 || this.settled) return;
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (this.settled || this.answerStarted || this.waiting || this.ending) return;
+        this.deps.log.warn(
+          { turn: this.record.index, turnTimeoutMs },
+          'no reply in time: saying the fallback line',
+        );
+        this.work.abort(
+          new VoicebotError(
+            'TURN_TIMEOUT',
+            `no reply ${turnTimeoutMs} ms after the caller stopped`,
+          ),
+        );
+      },
+      Math.max(0, from + turnTimeoutMs - performance.now()),
+    );
   }
 
   /** `end_call` / `transfer_call`: the model's words or the plan's line, heard to the end. */
@@ -277,6 +369,7 @@ export class Turn {
     const r = this.record;
     if (reply) {
       // It made no sound: the fallback line replaces it.
+      reply.speech.utterance?.cancel();
       this.speeches.splice(this.speeches.indexOf(reply.speech), 1);
       r.errors.push(...reply.errorCodes);
       if (r.errors.at(-1) !== errorCode(err)) r.errors.push(errorCode(err));

@@ -49,6 +49,43 @@ describe('provider failures end in the fallback line, and the call answers the n
   });
 });
 
+describe('a provider that hangs is not waited for: the filler line, then the fallback by the deadline', () => {
+  // Provider timeouts far beyond the turn's deadline: without it the caller would wait for them.
+  const deadlines = {
+    HOLD_AFTER_MS: '1000',
+    TURN_TIMEOUT_MS: '3000',
+    STT_TIMEOUT_MS: '30000',
+    LLM_TIMEOUT_MS: '30000',
+    TTS_TIMEOUT_MS: '30000',
+  };
+  // One provider through the whole stack (each hang, stall and error of each provider is a row of
+  // test/faults/conversation-faults.ts on the virtual clock).
+  it('STT hangs', async () => {
+    await env.restart(deadlines);
+    const c = await env.call();
+    await eventually(() => env.server.voicebot.ttsCache.size >= 4); // greeting, fallback, filler, goodbye
+    env.fake.transcriptions.setDefault({ kind: 'hang' });
+    const filler = nextMark(c, 'filler_done');
+    const fallback = nextMark(c, 'fallback_done');
+    await c.say(await fixture('hello-16k.wav'));
+    const spoke = performance.now();
+    await filler;
+    const fillerAt = performance.now() - spoke;
+    await fallback;
+    const fallbackAt = performance.now() - spoke;
+    // Each mark follows its line's audio (about 1.5 s and 3 s of it); tolerant of a busy machine.
+    expect(fillerAt).toBeLessThan(fallbackAt);
+    expect(fallbackAt).toBeLessThan(3000 + 4000 + 3000);
+    const turn = await eventually(() => env.server.turns[0]);
+    expect(turn).toMatchObject({
+      fallback: true,
+      filler: env.server.config.tools.fillerText,
+      errors: ['TURN_TIMEOUT'],
+    });
+    expect(c.isOpen).toBe(true);
+  });
+});
+
 describe('a whole call', () => {
   it('holds a multi-turn conversation with a barge-in and a provider failure in it', async () => {
     const { fake } = env;

@@ -198,6 +198,8 @@ describe('decode: tolerance rules', () => {
     for (const [encoding, bitRate] of [
       ['"raw"', '"128"'],
       ['"audio/x-raw"', '16'],
+      ['"linear16"', '16'],
+      ['"audio/x-l16"', '"16"'],
       ['42', '"lots"'],
       ['null', '{}'],
     ]) {
@@ -205,6 +207,12 @@ describe('decode: tolerance rules', () => {
         {"encoding":${encoding},"sample_rate":"8000","bit_rate":${bitRate}}}}`;
       expect(ok(frame)).toMatchObject({ mediaFormat: { sampleRate: 8000 } });
     }
+    // Integer and string rates alike.
+    expect(
+      ok(
+        '{"event":"start","start":{"media_format":{"encoding":"audio/x-l16","sample_rate":16000}}}',
+      ),
+    ).toMatchObject({ mediaFormat: { encoding: 'audio/x-l16', sampleRate: 16000 } });
     expect(
       ok(
         '{"event":"start","stream_sid":"MZ1","start":{"media_format":{"encoding":7,"bit_rate":"x"}}}',
