@@ -23,7 +23,7 @@ import type { CallSession } from '../telephony/call-session.js';
 import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { bearerMatches, registerAdminApi } from './admin-api.js';
-import { clusterMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
+import { workerMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
 import { exotelGuard } from './exotel-auth.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { registerExotelFlow } from './exotel-flow.js';
@@ -140,9 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
           error: { code: 'METRICS_UNAUTHORIZED', message: 'missing or wrong bearer token' },
         });
     }
-    return reply
-      .type(metrics.registry.contentType)
-      .send(isClusterWorker() ? await clusterMetrics() : await metrics.registry.metrics());
+    const { text, scope } = isClusterWorker()
+      ? await workerMetrics(metrics.registry, logger)
+      : { text: await metrics.registry.metrics(), scope: 'instance' };
+    return reply.type(metrics.registry.contentType).header('x-metrics-scope', scope).send(text);
   });
   registerWasEndpoint(app, {
     config,

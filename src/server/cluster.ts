@@ -165,3 +165,27 @@ export function clusterMetrics(timeoutMs = 3_000): Promise<string> {
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker;
+
+/**
+ * What a worker's `/metrics` answers: every worker's metrics added up, or, when the primary
+ * does not answer in time (busy, restarting, a worker slow to report), this worker's own with
+ * `scope: 'worker'` (sent as `X-Metrics-Scope`), so a scrape never ends without an answer.
+ */
+export async function workerMetrics(
+  own: Registry,
+  log: Logger,
+  collect: () => Promise<string> = () => clusterMetrics(),
+): Promise<{ text: string; scope: 'cluster' | 'worker' }> {
+  try {
+    return { text: await collect(), scope: 'cluster' };
+  } catch (err) {
+    log.warn(
+      {
+        code: 'METRICS_CLUSTER_UNAVAILABLE',
+        detail: err instanceof Error ? err.message : String(err),
+      },
+      "metrics: the primary did not answer; serving this worker's own",
+    );
+    return { text: await own.metrics(), scope: 'worker' };
+  }
+}

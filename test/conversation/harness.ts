@@ -308,6 +308,8 @@ export interface HarnessOptions {
 
 export interface Harness {
   conversation: Conversation;
+  /** The call's root signal (aborted when the call ends). */
+  signal: AbortSignal;
   plan: CallPlan;
   stt: ScriptedStt;
   llm: ScriptedLlm;
@@ -395,6 +397,7 @@ export function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   };
   return Promise.resolve({
     conversation,
+    signal: root.signal,
     plan,
     stt,
     llm,

@@ -4,6 +4,7 @@
  * Provider model (harness): STT 300 ms, LLM first token 400 ms + 20 ms a token, TTS first byte
  * 250 ms then audio at 2× real time; endpointing 500 ms, preempt at 200 ms, barge-in 200 ms.
  */
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { INTERRUPTED_MARK } from '../../src/conversation/history.js';
 import { stageDurations } from '../../src/conversation/turn-record.js';
@@ -328,5 +329,44 @@ describe('keypad', () => {
     await c.until(() => c.replyFrames() > 10);
     c.conversation.onDtmf('1');
     expect(c.peer.clears).toHaveLength(1);
+  });
+});
+
+describe('resources', () => {
+  it("leaves nothing listening on the call's signal, turn after turn", async () => {
+    const c = await call();
+    const listeners = () => getEventListeners(c.signal, 'abort').length;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const atStart = listeners();
+      // Fifteen turns of every kind: answered, interrupted, failed, late (the filler line).
+      for (let i = 0; i < 15; i++) {
+        const kind = i % 4;
+        if (kind === 1) c.llm.queue.push({ text: 'A long answer. '.repeat(20) });
+        if (kind === 2) c.llm.queue.push({ error: serverError() }, { error: serverError() });
+        if (kind === 3) c.llm.queue.push({ text: 'Late.', firstTokenMs: 3000 });
+        const framesBefore = c.replyFrames();
+        await c.speak(1000);
+        if (kind === 1) {
+          await c.until(() => c.replyFrames() > framesBefore);
+          await c.silence(1000);
+          await c.speak(800); // a barge-in, and a turn of its own
+          await c.until(() => c.turns.length === i + 2);
+          await c.until(() => !c.player.isSpeaking());
+          c.turns.pop(); // counted as this round's
+        } else {
+          await c.until(() => c.turns.length === i + 1);
+          await c.until(() => !c.player.isSpeaking());
+        }
+        expect(listeners(), `after turn ${i + 1}`).toBe(atStart);
+      }
+      expect(c.turns.filter((t) => t.fallback)).toHaveLength(4);
+      expect(c.turns.filter((t) => t.filler !== undefined)).toHaveLength(3);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -166,6 +166,9 @@ describe('greeting', () => {
     await call.closed();
     expect(call.closeCode).toBe(1008);
     expect(call.closeReason).toMatch(/SAMPLE_RATE_UNSUPPORTED/);
+    expect(
+      await eventually(() => server.logs.find((l) => l.code === 'SAMPLE_RATE_UNSUPPORTED')),
+    ).toBeDefined();
   });
 
   it('keeps the call open when TTS fails, and logs the error code', async () => {
@@ -272,6 +275,13 @@ describe('bad frames', () => {
     );
     await call.closed();
     expect(call.closeCode).toBe(1009);
+    const record = await eventually(async () => {
+      await server.voicebot.store.flush(2_000);
+      const r = await server.voicebot.store.getCall(call.callSid);
+      return r?.call.status === 'live' ? undefined : r;
+    });
+    expect(record.call).toMatchObject({ status: 'completed', endReason: 'connection_lost' });
+    expect(server.logs.find((l) => l.msg === 'socket error')?.code).toBe('WS_ERROR');
   });
 
   it('the session is registered while live and removed with everything cleaned up on stop', async () => {

@@ -81,7 +81,9 @@ describe('WORKERS=2', () => {
     const calls = await Promise.all([0, 1, 2, 3].map(() => dialAndGreet(`ws://127.0.0.1:${port}`)));
     await Promise.all(calls.map((c) => c.hangup()));
     const total = await eventually(async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.headers.get('x-metrics-scope')).toBe('cluster');
+      const text = await res.text();
       const line = text
         .split('\n')
         .find((l) => l.startsWith('voicebot_calls_total{status="completed"}'));
