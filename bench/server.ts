@@ -42,7 +42,11 @@ export interface Server {
  * builds it first) against the fake and waits until `/healthz` answers and, with several
  * workers, until every worker listens.
  */
-export async function startServer(fake: Fake, settings: ServerSettings): Promise<Server> {
+export async function startServer(
+  fake: Fake,
+  settings: ServerSettings,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'voicebot-bench-'));
   const env: NodeJS.ProcessEnv = {
@@ -61,6 +65,7 @@ export async function startServer(fake: Fake, settings: ServerSettings): Promise
     MAX_CONNECTIONS_PER_IP: '5000',
     GREETING_TEXT: 'Namaste! How can I help you today?',
     CALL_WEBHOOK_URL: '',
+    ...extraEnv,
   };
   const entry = join(ROOT, 'dist', 'cli', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
