@@ -123,6 +123,8 @@ export interface Config {
   /** Proxies whose `X-Forwarded-*` headers are believed (addresses and CIDRs). */
   readonly trustedProxies: readonly string[];
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
+  /** Calls whose summary and webhook run at once; the others wait their turn. */
+  readonly postCallConcurrency: number;
   readonly agents: { readonly dir: string; readonly defaultAgent: string | undefined };
   /** Server processes sharing the port (1: no cluster). */
   readonly workers: number;
@@ -216,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     exotelAuth: { basicAuth: e.EXOTEL_STREAM_BASIC_AUTH, ipAllowlist: e.EXOTEL_IP_ALLOWLIST },
     trustedProxies: e.TRUSTED_PROXIES,
     webhook: { url: e.CALL_WEBHOOK_URL, secret: e.CALL_WEBHOOK_SECRET },
+    postCallConcurrency: e.POST_CALL_CONCURRENCY,
     agents: { dir: e.AGENTS_DIR, defaultAgent: e.DEFAULT_AGENT },
     workers: e.WORKERS,
   });

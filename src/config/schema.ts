@@ -165,6 +165,7 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((s) => (s === '' ? undefined : s)),
+  POST_CALL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   AGENTS_DIR: z.string().min(1).default('./agents'),
   DEFAULT_AGENT: z
     .string()

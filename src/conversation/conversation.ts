@@ -27,6 +27,7 @@ import { IdleWatch } from './idle-watch.js';
 import { CallLines } from './lines.js';
 import type { Transcript } from './transcriber.js';
 import type { TtsCache } from './tts-cache.js';
+import { PROCESS_HEDGE_BUDGET, type HedgeBudget } from './hedge-budget.js';
 import { Turn, type TurnInput, type TurnOutcome } from './turn.js';
 import { turnLogFields, type TurnRecord } from './turn-record.js';
 
@@ -45,6 +46,8 @@ export interface ConversationDeps {
   vad?: Promise<VadStream>;
   /** How HTTP tools are called; by default over HTTP. */
   invokeTool?: ToolInvoker;
+  /** Hedged STT requests allowed; by default the process's, shared by its calls. */
+  sttHedgeBudget?: HedgeBudget;
   /** Every finished exchange. */
   onTurn?: (turn: TurnRecord) => void;
   /** Something for the call record that is not a turn (a greeting that failed). */
@@ -124,6 +127,7 @@ export class Conversation {
         stt: deps.stt,
         sttLanguage: plan.sttLanguage,
         sttHedgeMs: plan.limits.sttHedgeMs,
+        sttHedgeBudget: deps.sttHedgeBudget ?? PROCESS_HEDGE_BUDGET,
         signal,
         log,
       },

@@ -4,6 +4,7 @@
  * on the wall clock: the caller started speaking, the caller's speech is long enough to take
  * the floor, and an utterance ended (with its transcript on the way, preemptive when it can be).
  */
+import type { HedgeBudget } from './hedge-budget.js';
 import { pcmFromBytes } from '../audio/index.js';
 import type { VadStream } from '../audio/vad/index.js';
 import { errorCode } from '../errors.js';
@@ -43,6 +44,7 @@ export interface HearingOptions {
   sttLanguage: string | undefined;
   /** See `TranscriberOptions.hedgeMs`. */
   sttHedgeMs: number;
+  sttHedgeBudget: HedgeBudget;
   /** The call's signal. */
   signal: AbortSignal;
   log: Logger;
@@ -67,6 +69,7 @@ export class Hearing {
       language: opts.sttLanguage,
       signal: opts.signal,
       hedgeMs: opts.sttHedgeMs,
+      hedgeBudget: opts.sttHedgeBudget,
       log: opts.log,
     });
     this.ready = vad.then(

@@ -7,11 +7,14 @@
  * At most two requests answer an utterance: the first (the preemptive one, or one made at the
  * endpoint) and a second one, started the moment the first fails or when the first is still
  * pending `hedgeMs` after it started. The first answer wins and the other request is aborted, so
- * a stalled request is never waited for to its timeout and then again on a retry.
+ * a stalled request is never waited for to its timeout and then again on a retry. Hedges for
+ * slowness come out of the process's `HedgeBudget`, so a provider slow for every call is not
+ * sent twice the requests.
  */
 import { errorCode, isRetryable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SttProvider } from '../providers/stt/types.js';
+import type { HedgeBudget } from './hedge-budget.js';
 import type { SttTimings } from './turn-record.js';
 
 /** A finished utterance's words and when its transcription ran. */
@@ -33,6 +36,8 @@ export interface TranscriberOptions {
   signal: AbortSignal;
   /** A request still pending this long gets a second one alongside (0: only on failure). */
   hedgeMs: number;
+  /** Shared by the process's calls: hedges stay a small share of the requests. */
+  hedgeBudget: HedgeBudget;
   log: Logger;
 }
 
@@ -42,6 +47,8 @@ export class Transcriber {
   preemptsUsed = 0;
   /** Second requests made because the first was slow (not because it failed). */
   hedges = 0;
+  /** Slow first requests that got no second one: the process's hedge budget was spent. */
+  hedgesRefused = 0;
 
   constructor(
     private readonly stt: SttProvider,
@@ -53,6 +60,7 @@ export class Transcriber {
     const controller = new AbortController();
     const startedAt = performance.now();
     const result = this.request(audio, AbortSignal.any([this.opts.signal, controller.signal]));
+    this.opts.hedgeBudget.earn();
     // Not awaited when the caller resumes; `transcribe` takes it over otherwise.
     result.catch(() => undefined);
     this.current = { id, controller, startedAt, result };
@@ -86,6 +94,7 @@ export class Transcriber {
     const controller = new AbortController();
     const startedAt = performance.now();
     const result = this.request(ev.audio, AbortSignal.any([this.opts.signal, controller.signal]));
+    this.opts.hedgeBudget.earn();
     return {
       transcript: this.backedUp({ id: -1, controller, startedAt, result }, ev.audio),
       preemptive: false,
@@ -128,6 +137,10 @@ export class Transcriber {
       const startSecond = (why: 'failed' | 'slow') => {
         if (settled || second || signal.aborted) return;
         clearTimeout(timer);
+        if (why === 'slow' && !this.opts.hedgeBudget.take()) {
+          this.hedgesRefused++;
+          return;
+        }
         second = new AbortController();
         pending++;
         if (why === 'slow') this.hedges++;

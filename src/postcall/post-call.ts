@@ -1,9 +1,12 @@
 /**
  * After a call ends: the summary (LLM, retried on failure) is written to the call record, then
  * the finished record goes to the webhook. Runs beside the next calls and never delays a hang-up;
- * the app waits for it (bounded) on shutdown.
+ * the app waits for it (bounded) on shutdown. At most `concurrency` calls are worked on at once
+ * (200 calls ending together make 200 summary requests otherwise, straight into the provider's
+ * rate limit); the others wait in order.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import { VoicebotError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LlmProvider } from '../providers/llm/types.js';
@@ -29,20 +32,25 @@ export interface PostCallOptions {
   webhook: { url: string | undefined; secret: string | undefined };
   summaryAttempts?: number;
   retryBaseMs?: number;
+  /** Calls worked on at once (default 4). */
+  concurrency?: number;
 }
 
 export class PostCallWorker {
   private readonly tasks = new Set<Promise<void>>();
   private readonly stop = new AbortController();
+  private readonly limit: ReturnType<typeof pLimit>;
 
-  constructor(private readonly opts: PostCallOptions) {}
+  constructor(private readonly opts: PostCallOptions) {
+    this.limit = pLimit(opts.concurrency ?? 4);
+  }
 
   get pending(): number {
     return this.tasks.size;
   }
 
   submit(call: FinishedCall): void {
-    const task = this.run(call).catch((err: unknown) => {
+    const task = this.limit(() => this.run(call)).catch((err: unknown) => {
       this.opts.logger.error(
         { code: errorCode(err), callSid: call.callSid },
         'post-call work failed',
@@ -66,6 +74,7 @@ export class PostCallWorker {
   private async run(call: FinishedCall): Promise<void> {
     const { store, logger } = this.opts;
     const log = logger.child({ callSid: call.callSid });
+    if (this.stop.signal.aborted) return; // still waiting its turn at shutdown: abandoned
     let summary: string | undefined;
     if (call.turns.length > 0) {
       store.summaryUpdated(call.id, { status: 'pending' });

@@ -87,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     llm: providers.defaults.llm,
     logger,
     webhook: config.webhook,
+    concurrency: config.postCallConcurrency,
   });
   const metrics = new Metrics(() => store.pending);
   const transfers = new TransferBook(store, logger);

@@ -14,6 +14,7 @@ import {
 } from '../../src/agents/index.js';
 import { DetectorVadStream, type VoiceActivityDetector } from '../../src/audio/vad/index.js';
 import { loadConfig } from '../../src/config/index.js';
+import { HedgeBudget } from '../../src/conversation/hedge-budget.js';
 import { Conversation, type CallEnd } from '../../src/conversation/conversation.js';
 import { TtsCache } from '../../src/conversation/tts-cache.js';
 import type { TurnRecord } from '../../src/conversation/turn-record.js';
@@ -304,6 +305,8 @@ export interface HarnessOptions {
   profiles?: AgentProfile[];
   params?: Record<string, string>;
   callSid?: string;
+  /** Hedged STT requests allowed (a fresh budget per call by default). */
+  sttHedgeBudget?: HedgeBudget;
 }
 
 export interface Harness {
@@ -382,6 +385,7 @@ export function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
     log: createLogger('silent'),
     vad: Promise.resolve(vad),
     invokeTool: backend.invoke,
+    sttHedgeBudget: opts.sttHedgeBudget ?? new HedgeBudget(),
     onTurn: (t) => turns.push(t),
     onEvent: (e) => events.push(e),
     onEnd: (e) => ends.push(e),

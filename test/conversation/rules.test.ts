@@ -6,6 +6,7 @@
  */
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { HedgeBudget } from '../../src/conversation/hedge-budget.js';
 import { INTERRUPTED_MARK } from '../../src/conversation/history.js';
 import { stageDurations } from '../../src/conversation/turn-record.js';
 import { VoicebotError } from '../../src/errors.js';
@@ -329,6 +330,30 @@ describe('keypad', () => {
     await c.until(() => c.replyFrames() > 10);
     c.conversation.onDtmf('1');
     expect(c.peer.clears).toHaveLength(1);
+  });
+});
+
+describe('hedged transcription', () => {
+  it("gets a second request for a slow transcript while the process's budget lasts, then waits", async () => {
+    const budget = new HedgeBudget(0.1, 1); // one hedge saved, a tenth earned per request
+    const c = await call({ sttHedgeBudget: budget });
+    const slow = { text: 'What is my loan balance?', delayMs: 3000 };
+
+    // The preemptive request stalls; a second one is made 1 s after it started and answers.
+    c.stt.queue.push(slow);
+    await c.speak(1000);
+    const spokeUntil = performance.now();
+    await c.until(() => c.turns.length === 1);
+    expect(c.stt.requests).toHaveLength(2);
+    expect(c.turns[0]!.timings.sttEndAt! - spokeUntil).toBeLessThan(1600);
+
+    // The budget is spent (1.2 earned, 1 spent): the next slow request is waited for alone.
+    c.stt.queue.push(slow);
+    await c.speak(1000);
+    const again = performance.now();
+    await c.until(() => c.turns.length === 2);
+    expect(c.stt.requests).toHaveLength(3);
+    expect(c.turns[1]!.timings.sttEndAt! - again).toBeGreaterThanOrEqual(2800);
   });
 });
 
