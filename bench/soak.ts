@@ -6,8 +6,8 @@
  * on each scrape; less the monitor's 10 ms sampling interval, which an idle loop reads as
  * delay); at the end it checks the records (every call ended, none left live) and prints:
  *
- * - RSS: at the end of each round (no calls up) and the slope over the run after the first round
- *   (least squares, MB per 10 minutes), which a leak makes grow;
+ * - RSS and V8 heap used: at the end of each round (no calls up) and the slope over the run
+ *   after the first round (least squares, MB per 10 minutes), which a leak makes grow;
  * - event-loop delay: the p99 over the windows, and the worst window;
  * - the calls' first-audio latency, underruns and failures per round;
  * - `MaxListenersExceededWarning`s the server printed.
@@ -54,6 +54,7 @@ const rounds = Math.max(1, Math.round((minutes * 60_000) / roundMs));
 interface Sample {
   atS: number;
   rssMb: number;
+  heapUsedMb: number | null;
   loopP99Ms: number | null;
   liveCalls: number | null;
 }
@@ -92,6 +93,7 @@ const sampler = (async () => {
     samples.push({
       atS: Math.round((performance.now() - t0) / 1000),
       rssMb: round1(rss),
+      heapUsedMb: m?.heapUsedMb ?? null,
       loopP99Ms: m?.loopP99Ms ?? null,
       liveCalls: m?.liveCalls ?? null,
     });
@@ -99,7 +101,12 @@ const sampler = (async () => {
   }
 })();
 
-const reports: Array<{ round: number; endRssMb: number; report: LoadReport }> = [];
+const reports: Array<{
+  round: number;
+  endRssMb: number;
+  endHeapMb: number | null;
+  report: LoadReport;
+}> = [];
 for (let round = 1; round <= rounds; round++) {
   const report = await runStep({
     wsUrl: server.wsUrl,
@@ -111,12 +118,13 @@ for (let round = 1; round <= rounds; round++) {
   });
   await sleep(2_000); // the calls' ends reach the store
   const endRssMb = round1(server.pids().reduce((a, pid) => a + (readRssKb(pid) ?? 0), 0) / 1024);
-  reports.push({ round, endRssMb, report });
+  const endHeapMb = (await scrape(server.httpUrl).catch(() => undefined))?.heapUsedMb ?? null;
+  reports.push({ round, endRssMb, endHeapMb, report });
   const t = report.firstAudioMs.turn;
   console.log(
     `round ${round}/${rounds}: ${report.calls.completed}/${report.calls.requested} calls, ` +
       `${report.turns.answered} turns, first audio p50/p99 ${t.p50}/${t.p99} ms, ` +
-      `${report.playback.underruns} underruns, RSS after ${endRssMb} MB`,
+      `${report.playback.underruns} underruns, after it RSS ${endRssMb} MB, heap used ${endHeapMb} MB`,
   );
   if (server.child.proc.exitCode !== null) break;
 }
@@ -130,6 +138,9 @@ await stop(fake.child);
 
 const after = samples.filter((s) => s.atS * 1000 >= roundMs);
 const slope = slopePer10Min(after.map((s) => [s.atS, s.rssMb]));
+const heapSlope = slopePer10Min(
+  after.filter((s) => s.heapUsedMb !== null).map((s) => [s.atS, s.heapUsedMb!]),
+);
 const loops = samples.map((s) => s.loopP99Ms).filter((v): v is number => v !== null);
 const requested = reports.reduce((a, r) => a + r.report.calls.requested, 0);
 const results = {
@@ -140,6 +151,10 @@ const results = {
     maxMb: Math.max(...samples.map((s) => s.rssMb)),
     endOfRoundMb: reports.map((r) => r.endRssMb),
     slopeMbPer10MinAfterFirstRound: slope,
+  },
+  heapUsed: {
+    endOfRoundMb: reports.map((r) => r.endHeapMb),
+    slopeMbPer10MinAfterFirstRound: heapSlope,
   },
   eventLoopDelay: {
     p99OfWindowsMs: percentile(loops, 0.99),
@@ -173,6 +188,7 @@ console.log(
     '',
     `RSS: start ${results.rss.startMb} MB, max ${results.rss.maxMb} MB, after each round ${results.rss.endOfRoundMb.join(' / ')} MB`,
     `RSS slope after the first round: ${slope ?? 'n/a'} MB per 10 min`,
+    `heap used after each round ${results.heapUsed.endOfRoundMb.join(' / ')} MB; slope after the first round ${heapSlope ?? 'n/a'} MB per 10 min`,
     `event-loop delay p99: ${results.eventLoopDelay.p99OfWindowsMs} ms over ${loops.length} windows of 5 s (median window ${results.eventLoopDelay.medianWindowP99Ms} ms, worst ${results.eventLoopDelay.worstWindowP99Ms} ms)`,
     `calls: ${results.calls.completed}/${requested} completed, ${records.total} records, ${records.live} left live`,
     `listener warnings: ${listenerWarnings}${died ? '; THE SERVER DIED' : ''}`,
@@ -185,7 +201,7 @@ process.exit(failed ? 1 : 0);
 /** The event-loop delay p99 since the last scrape, and the live calls (summed over workers). */
 async function scrape(
   httpUrl: string,
-): Promise<{ loopP99Ms: number | null; liveCalls: number | null }> {
+): Promise<{ loopP99Ms: number | null; liveCalls: number | null; heapUsedMb: number | null }> {
   const text = await (
     await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(4000) })
   ).text();
@@ -199,6 +215,10 @@ async function scrape(
   return {
     loopP99Ms: p99 === null ? null : round1(Math.max(0, p99 * 1000 - LOOP_SAMPLE_MS)),
     liveCalls: value('voicebot_live_calls'),
+    heapUsedMb: (() => {
+      const bytes = value('nodejs_heap_size_used_bytes');
+      return bytes === null ? null : round1(bytes / 1024 / 1024);
+    })(),
   };
 }
 
