@@ -26,24 +26,28 @@ export interface DecodedWav {
   samples: Int16Array;
 }
 
-/** A 44-byte-header RIFF/WAVE file of PCM 16-bit mono at `sampleRate` Hz. */
-export function encodeWav(pcm: Int16Array, sampleRate: number): Buffer {
-  assertSampleRate(sampleRate);
-  const out = Buffer.alloc(HEADER_BYTES + pcm.byteLength);
+/** The 44-byte RIFF/WAVE header of 16-bit PCM with `channels` channels and `dataBytes` of data. */
+export function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buffer {
+  const out = Buffer.alloc(HEADER_BYTES);
   out.write('RIFF', 0, 'latin1');
-  out.writeUInt32LE(36 + pcm.byteLength, 4);
+  out.writeUInt32LE(Math.min(0xffffffff, 36 + dataBytes), 4);
   out.write('WAVEfmt ', 8, 'latin1');
   out.writeUInt32LE(16, 16); // fmt chunk size
   out.writeUInt16LE(FORMAT_PCM, 20);
-  out.writeUInt16LE(1, 22); // channels
+  out.writeUInt16LE(channels, 22);
   out.writeUInt32LE(sampleRate, 24);
-  out.writeUInt32LE(sampleRate * 2, 28); // byte rate
-  out.writeUInt16LE(2, 32); // block align
+  out.writeUInt32LE(sampleRate * 2 * channels, 28); // byte rate
+  out.writeUInt16LE(2 * channels, 32); // block align
   out.writeUInt16LE(16, 34); // bits per sample
   out.write('data', 36, 'latin1');
-  out.writeUInt32LE(pcm.byteLength, 40);
-  bytesFromPcm(pcm).copy(out, HEADER_BYTES);
+  out.writeUInt32LE(Math.min(0xffffffff, dataBytes), 40);
   return out;
+}
+
+/** A 44-byte-header RIFF/WAVE file of PCM 16-bit mono at `sampleRate` Hz. */
+export function encodeWav(pcm: Int16Array, sampleRate: number): Buffer {
+  assertSampleRate(sampleRate);
+  return Buffer.concat([wavHeader(sampleRate, 1, pcm.byteLength), bytesFromPcm(pcm)]);
 }
 
 function invalid(reason: string): VoicebotError {

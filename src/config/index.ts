@@ -2,6 +2,7 @@
  * Reads `process.env` once (plus `.env` when present), validates it and freezes the result.
  * Nothing else in the project reads `process.env`.
  */
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { addressList } from '../addresses.js';
 import { VoicebotError } from '../errors.js';
@@ -102,6 +103,12 @@ export interface Config {
    * the environment outside this module; never logged.
    */
   readonly env: (name: string) => string | undefined;
+  readonly recording: {
+    readonly enabled: boolean;
+    readonly dir: string;
+    /** Recordings older than this are deleted (0: kept). */
+    readonly retentionDays: number;
+  };
   readonly store: {
     /** Unset: SQLite under `dataDir`. */
     readonly databaseUrl: string | undefined;
@@ -207,6 +214,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     deadlines: { holdAfterMs: e.HOLD_AFTER_MS, turnTimeoutMs: e.TURN_TIMEOUT_MS },
     env: (name: string) => env[name],
+    recording: {
+      enabled: e.RECORD_CALLS,
+      dir: e.RECORDINGS_DIR || join(e.DATA_DIR, 'recordings'),
+      retentionDays: e.RECORDING_RETENTION_DAYS,
+    },
     store: {
       databaseUrl: e.DATABASE_URL,
       dataDir: e.DATA_DIR,

@@ -134,6 +134,12 @@ export const configSchema = z.object({
       'DATABASE_URL must be postgres://..., postgresql://..., sqlite:///path or file:path (unset: SQLite under DATA_DIR)',
     ),
   DATA_DIR: z.string().min(1).default('./data'),
+  RECORD_CALLS: z
+    .enum(['true', 'false', '1', '0'], { error: 'RECORD_CALLS must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  RECORDINGS_DIR: z.string().optional(),
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   ADMIN_API_KEY: z
     .string()
     .optional()

@@ -1,13 +1,17 @@
 /**
- * The admin API: `GET /api/calls` (paged, filtered) and `GET /api/calls/:callSid` (call, turns
- * with timings, events, summary), JSON, behind `ADMIN_API_KEY` as a bearer token. Without the
+ * The admin API: `GET /api/calls` (paged, filtered), `GET /api/calls/:callSid` (call, turns
+ * with timings, events, summary) and `GET /api/calls/:callSid/recording` (WAV, byte ranges),
+ * behind `ADMIN_API_KEY` as a bearer token. Without the
  * key configured it answers 503 saying how to enable it. A client that keeps sending wrong keys
  * is made to wait (429, `Retry-After`), and every answer tells browsers and proxies not to
  * sniff, cache or frame it: it carries personal data.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import parseRange from 'range-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VoicebotError } from '../errors.js';
+import { openRecording, recordingPath } from '../recording/recordings.js';
 import type { CallStore } from '../store/index.js';
 import { AuthThrottle } from './auth-throttle.js';
 
@@ -23,14 +27,15 @@ export function registerAdminApi(
   app: FastifyInstance,
   store: CallStore,
   apiKey: string | undefined,
-  throttle = new AuthThrottle(),
+  opts: { recordingsDir?: string; throttle?: AuthThrottle } = {},
 ): void {
+  const throttle = opts.throttle ?? new AuthThrottle();
   void app.register((admin, _opts, done) => {
     admin.addHook('onSend', (_request, reply, payload, next) => {
       reply.headers(PRIVATE_HEADERS);
       next(null, payload);
     });
-    registerRoutes(admin, store, apiKey, throttle);
+    registerRoutes(admin, store, apiKey, throttle, opts.recordingsDir);
     done();
   });
 }
@@ -40,6 +45,7 @@ function registerRoutes(
   store: CallStore,
   apiKey: string | undefined,
   throttle: AuthThrottle,
+  recordingsDir: string | undefined,
 ): void {
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!apiKey) {
@@ -98,6 +104,42 @@ function registerRoutes(
     if (!call)
       return reply.code(404).send({ error: { code: 'CALL_NOT_FOUND', message: 'no such call' } });
     return call;
+  });
+
+  // The call's recording as audio/wav, with single byte ranges so a browser can seek.
+  app.get('/api/calls/:callSid/recording', { preHandler: guard }, async (request, reply) => {
+    const { callSid } = request.params as { callSid: string };
+    const call = await withStore(reply, () => store.getCall(callSid));
+    if (reply.sent) return;
+    const path = call && recordingsDir ? recordingPath(recordingsDir, call.call.id) : undefined;
+    const file = path ? await openRecording(path) : undefined;
+    if (!path || !file) {
+      return reply
+        .code(404)
+        .send({ error: { code: 'RECORDING_NOT_FOUND', message: 'this call has no recording' } });
+    }
+    reply.header('accept-ranges', 'bytes');
+    const ranges = request.headers.range ? parseRange(file.size, request.headers.range) : -2;
+    if (ranges === -1 || (Array.isArray(ranges) && ranges.length !== 1)) {
+      return reply
+        .code(416)
+        .header('content-range', `bytes */${file.size}`)
+        .send({
+          error: { code: 'RANGE_NOT_SATISFIABLE', message: 'one byte range within the file' },
+        });
+    }
+    reply.type('audio/wav');
+    if (ranges === -2) {
+      return reply
+        .header('content-length', file.size)
+        .send(createReadStream(path, { end: file.size - 1 }));
+    }
+    const { start, end } = ranges[0]!;
+    return reply
+      .code(206)
+      .header('content-range', `bytes ${start}-${end}/${file.size}`)
+      .header('content-length', end - start + 1)
+      .send(createReadStream(path, { start, end }));
   });
 }
 

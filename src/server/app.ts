@@ -3,6 +3,8 @@
  * listens, so tests drive it with `inject()` or their own `listen({ port: 0 })`. Resources (the
  * database, post-call work, the pacer) close with the app.
  */
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
@@ -16,6 +18,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { PostCallWorker } from '../postcall/post-call.js';
 import { createOpenAIClient } from '../providers/openai-client.js';
 import { ProviderSet, type Providers } from '../providers/provider-set.js';
+import { sweepRecordings } from '../recording/recordings.js';
 import { createCallStore, openDatabase, type CallStore } from '../store/index.js';
 import { CallRegistry } from '../telephony/call-registry.js';
 import { Pacer } from '../telephony/pacer.js';
@@ -53,6 +56,8 @@ export interface VoicebotApp {
 
 /** How long calls get for their goodbye once the drain's grace period is over. */
 const SHUTDOWN_GOODBYE_MS = 4_000;
+/** How often recordings past RECORDING_RETENTION_DAYS are looked for (and once at start-up). */
+const RETENTION_SWEEP_MS = 6 * 60 * 60 * 1000;
 
 export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   const { config, logger } = deps;
@@ -79,6 +84,13 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   const registry = new CallRegistry();
+  if (config.recording.enabled) await mkdir(config.recording.dir, { recursive: true });
+  /** Recordings being finished on disk: waited for (bounded) on close. */
+  const recordingsWriting = new Set<Promise<void>>();
+  const sweep = () =>
+    void sweepRecordings(config.recording.dir, config.recording.retentionDays, logger);
+  sweep();
+  const retention = setInterval(sweep, RETENTION_SWEEP_MS).unref();
   const ttsCache = new TtsCache(config.tts.cacheMaxBytes);
   const pacer = new Pacer(config.playback.tickMs);
   const providers = new ProviderSet(createOpenAIClient(config.openai), config, deps.providers);
@@ -129,7 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     guard: exotelOnly,
     trustedProxies: config.trustedProxies,
   });
-  registerAdminApi(app, store, config.adminApiKey);
+  registerAdminApi(app, store, config.adminApiKey, { recordingsDir: config.recording.dir });
   registerExotelFlow(app, { transfers, store, guard: exotelOnly });
   app.get('/metrics', async (request, reply) => {
     const token = config.metricsToken;
@@ -162,6 +174,10 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     guard: exotelOnly,
     draining: () => draining,
     onTurn: deps.onTurn,
+    onRecordingWritten: (written) => {
+      recordingsWriting.add(written);
+      void written.finally(() => recordingsWriting.delete(written));
+    },
   });
 
   app.addHook('onClose', async () => {
@@ -170,6 +186,11 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     await lease.close();
     pacer.close();
     await postCall.close(5_000);
+    clearInterval(retention);
+    await Promise.race([
+      Promise.allSettled([...recordingsWriting]),
+      sleep(5_000, undefined, { ref: false }),
+    ]);
     if (!deps.store) await store.close(5_000);
   });
 

@@ -242,10 +242,18 @@ const leases: Migration = {
   },
 };
 
+/** Issue 11: the call's recording and its length (null: none). */
+const recordings: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('calls').addColumn('recording_ms', 'bigint').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_actions': actions,
   '0003_leases': leases,
+  '0004_recordings': recordings,
 };
 
 /** The migrations in order (exported for tests that start from an older schema). */

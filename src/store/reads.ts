@@ -48,6 +48,8 @@ export interface CallRow {
   summary?: string;
   summaryStatus: SummaryStatus;
   updatedAtMs: number;
+  /** Length of the call's recording (`GET /api/calls/:callSid/recording`); absent: none. */
+  recordingMs?: number;
 }
 
 export interface TurnRow {
@@ -131,6 +133,7 @@ function toCall(r: Selectable<CallsTable>): CallRow {
     stoppedAtMs: opt(r.stopped_at_ms),
     endedAtMs: opt(r.ended_at_ms),
     durationMs: opt(r.duration_ms),
+    recordingMs: opt(r.recording_ms),
     turnCount: r.turn_count,
     bargeInCount: r.barge_in_count,
     errorCount: r.error_count,

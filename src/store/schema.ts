@@ -60,6 +60,8 @@ export interface CallsTable {
   transfer_to: string | null;
   /** The instance (lease id) that holds the call while it is live. */
   owner: string | null;
+  /** Length of the call's recording; null when it has none. */
+  recording_ms: number | null;
 }
 
 export interface TurnsTable {

@@ -48,6 +48,8 @@ export type WriteOp =
       turnCount: number;
       bargeInCount: number;
       errorCount: number;
+      /** Length of the call's recording, when it has one. */
+      recordingMs?: number;
     }
   | { kind: 'turn'; id: string; at: number; turn: TurnRecord }
   | {
@@ -179,6 +181,7 @@ export async function applyOp(trx: Trx, op: WriteOp): Promise<void> {
           turn_count: op.turnCount,
           barge_in_count: op.bargeInCount,
           error_count: op.errorCount,
+          recording_ms: op.recordingMs === undefined ? null : Math.round(op.recordingMs),
         },
         {
           status: 'replace',
@@ -191,6 +194,7 @@ export async function applyOp(trx: Trx, op: WriteOp): Promise<void> {
           turn_count: 'replace',
           barge_in_count: 'replace',
           error_count: 'replace',
+          recording_ms: 'replace',
         },
       );
     case 'summary':

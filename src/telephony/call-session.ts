@@ -16,6 +16,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PostCallWorker } from '../postcall/post-call.js';
 import type { ProviderSet } from '../providers/provider-set.js';
 import type { CallStore, EndReason, HangupBy } from '../store/index.js';
+import { CallRecorder } from '../recording/call-recorder.js';
+import { recordingPath } from '../recording/recordings.js';
 import { ExotelPlayer } from './exotel-player.js';
 import type { Pacer } from './pacer.js';
 import type { TransferBook } from './transfer-book.js';
@@ -38,6 +40,8 @@ export interface CallDeps {
   metrics?: Metrics;
   /** Called with every finished turn of every call. */
   onTurn?: (call: CallSession, turn: TurnRecord) => void;
+  /** A recording being finished on disk (the app waits for these on shutdown). */
+  onRecordingWritten?: (written: Promise<void>) => void;
 }
 
 /** What the session needs of its WebSocket. */
@@ -72,6 +76,7 @@ export class CallSession {
   stopReason: string | undefined;
   player: ExotelPlayer | undefined;
   conversation: Conversation | undefined;
+  recorder: CallRecorder | undefined;
   readonly counters = { frames: 0, mediaFrames: 0, mediaBytes: 0, dtmf: 0, marks: 0, badFrames: 0 };
   readonly frameErrors = new Map<string, number>();
   /** The call's root signal: aborted when the call ends. Every task of the call hangs off it. */
@@ -163,6 +168,9 @@ export class CallSession {
     this.root.abort();
     this.player?.close();
     await Promise.allSettled([...this.tasks, this.conversation?.close()]);
+    const recording = this.recorder?.close();
+    if (recording) this.deps.onRecordingWritten?.(recording.written);
+    const recordingMs = recording?.durationMs;
     const endedAt = Date.now();
     const stats = this.conversation?.stats;
     const errorCount =
@@ -193,6 +201,7 @@ export class CallSession {
       turnCount: stats?.turns ?? 0,
       bargeInCount: stats?.bargeIns ?? 0,
       errorCount,
+      ...(recordingMs !== undefined ? { recordingMs } : {}),
     });
     this.log.info(
       {
@@ -275,6 +284,7 @@ export class CallSession {
       case 'media':
         this.counters.mediaFrames++;
         this.counters.mediaBytes += event.payload.length;
+        this.recorder?.caller(event.payload);
         conversation.onAudio(event.payload);
         return;
       case 'mark':
@@ -380,6 +390,18 @@ export class CallSession {
       onEvent: (e) => store.eventRecorded(this.id, { at: Date.now(), ...e }),
       onEnd: (end) => this.onBotEnd(end),
     });
+    if (config.recording.enabled) {
+      const recorder = new CallRecorder({
+        path: recordingPath(config.recording.dir, this.id),
+        sampleRate: rate,
+        log: this.log,
+      });
+      this.recorder = recorder;
+      player.tap = {
+        sent: (audio, playAt) => recorder.botFrame(audio, playAt),
+        cleared: (at) => recorder.cleared(at),
+      };
+    }
     this.player = player;
     this.conversation = conversation;
     this.state = 'started';

@@ -67,7 +67,17 @@ export interface PlayerStats {
 
 const DEFAULT_MARK_GRACE_MS = 2_000;
 
+/** Sees what the caller hears: each frame when it starts playing, and each `clear`. */
+export interface PlayerTap {
+  /** `audio` (s16le at the stream rate) starts playing at `playAt` (the player's clock). */
+  sent(audio: Buffer, playAt: number): void;
+  /** What was scheduled from `at` on will not be heard. */
+  cleared(at: number): void;
+}
+
 export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
+  /** The call's recording, when there is one. */
+  tap: PlayerTap | undefined;
   /** A player for a call's socket, with the configured pacing. */
   static forCall(
     config: Config,
@@ -174,6 +184,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     this.awaitingEcho.clear();
     this.sentMs = position;
     this.bufferEndAt = now;
+    this.tap?.cleared(now);
     this.stats.clears++;
     this.opts.transport.send(encode({ event: 'clear', streamSid: this.opts.streamSid }));
   }
@@ -288,6 +299,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
       this.head++;
       this.queuedMs -= item.ms;
       item.utt.onSent(item.ms, this.sentMs, now);
+      this.tap?.sent(item.audio, this.bufferEndAt);
       this.sentMs += item.ms;
       this.bufferEndAt += item.ms;
       this.stats.framesSent++;

@@ -25,9 +25,9 @@ describe('provider failures end in the fallback line, and the call answers the n
   ];
   it.each(cases)('%s', async (_name, arrange) => {
     const c = await env.call();
-    // Let the lines said in a hurry be pre-synthesized (greeting, fallback, goodbye) before
-    // breaking the provider.
-    await eventually(() => env.server.voicebot.ttsCache.size >= 3);
+    // Let the lines said in a hurry be pre-synthesized (greeting, fallback, filler, goodbye)
+    // before breaking the provider.
+    await eventually(() => env.server.voicebot.ttsCache.size >= 4);
     arrange();
     const fallback = nextMark(c, 'fallback_done');
     const fallbackPlayed = nextEcho(c, 'fallback_done');

@@ -108,7 +108,7 @@ describeEngines('migrations', (engine) => {
         .selectFrom('kysely_migration' as never)
         .select(sql<number>`count(*)`.as('n'))
         .executeTakeFirstOrThrow();
-      expect(Number(applied.n)).toBe(3);
+      expect(Number(applied.n)).toBe(4);
       for (const table of [
         'calls',
         'turns',
