@@ -14,6 +14,13 @@ import { VoicebotError } from '../errors.js';
 import { openRecording, recordingPath } from '../recording/recordings.js';
 import type { CallStore } from '../store/index.js';
 import { AuthThrottle } from './auth-throttle.js';
+import {
+  SESSION_TTL_MS,
+  issueSession,
+  sessionCookie,
+  sessionFrom,
+  sessionValid,
+} from './admin-session.js';
 
 /** Headers for answers that carry personal data. */
 export const PRIVATE_HEADERS = {
@@ -64,15 +71,59 @@ function registerRoutes(
         .header('retry-after', String(Math.ceil(wait / 1000)))
         .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
     }
-    if (!bearerMatches(request.headers.authorization, apiKey)) {
-      throttle.failed(request.ip);
+    const bearer = request.headers.authorization !== undefined;
+    const ok = bearer
+      ? bearerMatches(request.headers.authorization, apiKey)
+      : sessionValid(sessionFrom(request), apiKey);
+    if (!ok) {
+      // A stale session cookie is not a guess at the key: only wrong keys count towards the wait.
+      if (bearer) throttle.failed(request.ip);
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
-        .send({ error: { code: 'ADMIN_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
+        .send({
+          error: {
+            code: 'ADMIN_UNAUTHORIZED',
+            message: 'missing or wrong bearer token, or no valid session (sign in again)',
+          },
+        });
+    }
+    if (bearer) throttle.succeeded(request.ip);
+  };
+
+  // Signing in from a browser: the key in a POST body (JSON or form), a session cookie back.
+  app.post('/api/session', async (request, reply) => {
+    if (!apiKey) {
+      return reply.code(503).send({
+        error: { code: 'ADMIN_API_DISABLED', message: 'The admin API is off: set ADMIN_API_KEY.' },
+      });
+    }
+    const wait = throttle.waitMs(request.ip);
+    if (wait > 0) {
+      return reply
+        .code(429)
+        .header('retry-after', String(Math.ceil(wait / 1000)))
+        .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
+    }
+    const body = request.body as { key?: unknown } | undefined;
+    const key = typeof body?.key === 'string' ? body.key : '';
+    if (!bearerMatches(`Bearer ${key}`, apiKey)) {
+      throttle.failed(request.ip);
+      return reply.code(401).send({ error: { code: 'ADMIN_UNAUTHORIZED', message: 'wrong key' } });
     }
     throttle.succeeded(request.ip);
-  };
+    return reply
+      .code(204)
+      .header('set-cookie', sessionCookie(issueSession(apiKey), request, SESSION_TTL_MS))
+      .send();
+  });
+
+  app.delete('/api/session', async (request, reply) =>
+    reply
+      .code(204)
+      .header('set-cookie', sessionCookie('', request, 0))
+      .send(),
+  );
 
   app.get('/api/calls', { preHandler: guard }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;

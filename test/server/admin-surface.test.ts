@@ -1,5 +1,6 @@
 /** The admin surface: back-off after wrong keys, headers for personal data, METRICS_TOKEN. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { issueSession, sessionValid } from '../../src/server/admin-session.js';
 import { AuthThrottle } from '../../src/server/auth-throttle.js';
 import { startServer, type TestServer } from '../helpers/app.js';
 
@@ -73,6 +74,64 @@ describe('admin API', () => {
     }
     // Only the admin answers carry them.
     expect((await get('/healthz')).headers['cache-control']).toBeUndefined();
+  });
+});
+
+describe('browser sessions', () => {
+  const signIn = (body: string, type = 'application/json') =>
+    server!.voicebot.app.inject({
+      method: 'POST',
+      url: '/api/session',
+      payload: body,
+      headers: { 'content-type': type },
+    });
+  const withCookie = (url: string, cookie: string) =>
+    server!.voicebot.app.inject({ method: 'GET', url, headers: { cookie } });
+
+  it('signs in with the key (JSON or form) to an HttpOnly, SameSite=Strict cookie the API accepts', async () => {
+    server = await startServer({ ADMIN_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    const wrong = await signIn(JSON.stringify({ key: 'wrong-key-00000000' }));
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect(wrong.json()).toMatchObject({ error: { code: 'ADMIN_UNAUTHORIZED' } });
+
+    for (const res of [
+      await signIn(JSON.stringify({ key: KEY })),
+      await signIn(`key=${encodeURIComponent(KEY)}`, 'application/x-www-form-urlencoded'),
+    ]) {
+      expect(res.statusCode).toBe(204);
+      const cookie = String(res.headers['set-cookie']);
+      expect(cookie).toMatch(
+        /^vb_session=v1\.\d+\.[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+      );
+      expect(cookie).not.toContain(KEY);
+      const session = cookie.split(';')[0]!;
+      expect((await withCookie('/api/calls', session)).statusCode).toBe(200);
+      expect((await withCookie('/api/calls', `other=1; ${session}`)).statusCode).toBe(200);
+    }
+    // Tampered, or signed with another key: refused.
+    const good = String((await signIn(JSON.stringify({ key: KEY }))).headers['set-cookie']).split(
+      ';',
+    )[0]!;
+    const [, expires] = good.split('.');
+    const tampered = good.replace(`.${expires}.`, `.${Number(expires) + 1000}.`);
+    expect((await withCookie('/api/calls', tampered)).statusCode).toBe(401);
+    const other = issueSession('another-admin-key-0000');
+    expect((await withCookie('/api/calls', `vb_session=${other}`)).statusCode).toBe(401);
+    // Signing out clears the cookie.
+    const out = await server.voicebot.app.inject({ method: 'DELETE', url: '/api/session' });
+    expect(out.statusCode).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/^vb_session=; .*Max-Age=0/);
+  });
+
+  it('refuses an expired session, and counts wrong keys at sign-in towards the wait', async () => {
+    const t = 1_800_000_000_000;
+    expect(sessionValid(issueSession(KEY, t, 500), KEY, t + 499)).toBe(true);
+    expect(sessionValid(issueSession(KEY, t, 500), KEY, t + 500)).toBe(false);
+    server = await startServer({ ADMIN_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    for (let i = 0; i < 5; i++)
+      expect((await signIn(JSON.stringify({ key: 'wrong-key-00000000' }))).statusCode).toBe(401);
+    expect((await signIn(JSON.stringify({ key: KEY }))).statusCode).toBe(429);
   });
 });
 
