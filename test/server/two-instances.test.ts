@@ -12,6 +12,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,8 @@ describe.skipIf(SKIP_POSTGRES)('two instances on one PostgreSQL behind nginx', (
   let base: string;
   let reader: CallStore;
   const children: ChildProcess[] = [];
+  /** The instances' logs (warnings and up), printed when the test fails. */
+  const logs: string[] = [];
 
   async function instance(): Promise<Instance> {
     const port = await freePort();
@@ -84,9 +87,10 @@ describe.skipIf(SKIP_POSTGRES)('two instances on one PostgreSQL behind nginx', (
         IDLE_AFTER_MS: '0',
         TRUSTED_PROXIES: '127.0.0.1',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
+    createInterface({ input: child.stdout }).on('line', (l) => logs.push(`${port} ${l}`));
     const direct = `http://127.0.0.1:${port}`;
     await eventually(
       async () => (await fetch(`${direct}/readyz`).catch(() => undefined))?.ok,
@@ -204,7 +208,12 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`
     expect(onA).toBeGreaterThanOrEqual(2);
     expect(onB).toBeGreaterThanOrEqual(2);
 
-    // A dies mid-call.
+    // A dies mid-call, once its calls are on the record (writes go through a queue: a call
+    // started a moment before the kill may not be written yet, and then nobody can finalise it).
+    await eventually(async () => {
+      const records = await Promise.all(calls.map((c) => reader.getCall(c.callSid)));
+      return records.every((r) => r?.call.status === 'live');
+    }, 15_000);
     a.child.kill('SIGKILL');
     const killedAt = performance.now();
     await eventually(() => calls.filter((c) => !c.isOpen).length === onA, 10_000);
@@ -213,10 +222,13 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`
     expect(kept).toHaveLength(onB);
 
     // B finalises A's calls once A's lease lapses.
-    await eventually(async () => {
-      const records = await Promise.all(lost.map((c) => reader.getCall(c.callSid)));
-      return records.every((r) => r?.call.status === 'abandoned');
-    }, 20_000);
+    const statuses = async () =>
+      (await Promise.all(lost.map((c) => reader.getCall(c.callSid)))).map((r) => r?.call.status);
+    const deadline = performance.now() + 20_000;
+    while ((await statuses()).some((s) => s !== 'abandoned') && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    if ((await statuses()).some((s) => s !== 'abandoned')) console.log(logs.join('\n'));
+    expect(await statuses()).toEqual(lost.map(() => 'abandoned'));
     console.log(
       `[two instances] ${lost.length} calls of the killed instance finalised ` +
         `${Math.round(performance.now() - killedAt)} ms after SIGKILL (LEASE_TTL_MS ${LEASE_TTL_MS})`,
