@@ -45,10 +45,6 @@ export class Transcriber {
   private current: Preempt | undefined;
   preemptsStarted = 0;
   preemptsUsed = 0;
-  /** Second requests made because the first was slow (not because it failed). */
-  hedges = 0;
-  /** Slow first requests that got no second one: the process's hedge budget was spent. */
-  hedgesRefused = 0;
 
   constructor(
     private readonly stt: SttProvider,
@@ -138,12 +134,11 @@ export class Transcriber {
         if (settled || second || signal.aborted) return;
         clearTimeout(timer);
         if (why === 'slow' && !this.opts.hedgeBudget.take()) {
-          this.hedgesRefused++;
+          log.debug('stt: slow, but the hedge budget is spent');
           return;
         }
         second = new AbortController();
         pending++;
-        if (why === 'slow') this.hedges++;
         log.warn(
           { code: why === 'failed' ? errorCode(lastError) : undefined, why },
           'stt: second request',

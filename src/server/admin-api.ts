@@ -54,23 +54,27 @@ function registerRoutes(
   throttle: AuthThrottle,
   recordingsDir: string | undefined,
 ): void {
-  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!apiKey) {
-      return reply.code(503).send({
-        error: {
-          code: 'ADMIN_API_DISABLED',
-          message:
-            'The admin API is off: set ADMIN_API_KEY (16+ characters) and send it as "Authorization: Bearer <key>".',
-        },
-      });
-    }
+  const disabled = (reply: FastifyReply) =>
+    reply.code(503).send({
+      error: {
+        code: 'ADMIN_API_DISABLED',
+        message:
+          'The admin API is off: set ADMIN_API_KEY (16+ characters) and send it as "Authorization: Bearer <key>".',
+      },
+    });
+  /** A client that sent too many wrong keys is answered 429 (true) until its wait is over. */
+  const held = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const wait = throttle.waitMs(request.ip);
-    if (wait > 0) {
-      return reply
-        .code(429)
-        .header('retry-after', String(Math.ceil(wait / 1000)))
-        .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
-    }
+    if (wait <= 0) return false;
+    void reply
+      .code(429)
+      .header('retry-after', String(Math.ceil(wait / 1000)))
+      .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
+    return true;
+  };
+  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!apiKey) return disabled(reply);
+    if (held(request, reply)) return reply;
     const bearer = request.headers.authorization !== undefined;
     const ok = bearer
       ? bearerMatches(request.headers.authorization, apiKey)
@@ -93,18 +97,8 @@ function registerRoutes(
 
   // Signing in from a browser: the key in a POST body (JSON or form), a session cookie back.
   app.post('/api/session', async (request, reply) => {
-    if (!apiKey) {
-      return reply.code(503).send({
-        error: { code: 'ADMIN_API_DISABLED', message: 'The admin API is off: set ADMIN_API_KEY.' },
-      });
-    }
-    const wait = throttle.waitMs(request.ip);
-    if (wait > 0) {
-      return reply
-        .code(429)
-        .header('retry-after', String(Math.ceil(wait / 1000)))
-        .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
-    }
+    if (!apiKey) return disabled(reply);
+    if (held(request, reply)) return reply;
     const body = request.body as { key?: unknown } | undefined;
     const key = typeof body?.key === 'string' ? body.key : '';
     if (!bearerMatches(`Bearer ${key}`, apiKey)) {

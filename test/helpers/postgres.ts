@@ -10,11 +10,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -73,21 +73,6 @@ async function asPgUser(command: string, args: string[]): Promise<void> {
   const user = pgUser();
   const asOther = user !== os.userInfo().username;
   await (asOther ? run('runuser', ['-u', user, '--', command, ...args]) : run(command, args));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** A PostgreSQL server of the test's own, which it may stop and start. */

@@ -2,16 +2,16 @@
  * `WORKERS=2`: two processes serve one port; calls land on either; `/metrics` adds both up; a
  * SIGTERM drains and stops them all.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOpenAI } from '../fakes/index.js';
 import { eventually } from '../helpers/app.js';
 import { dialAndGreet } from '../helpers/calls.js';
+import { serveProcess } from '../helpers/server-process.js';
 
 let fake: FakeOpenAI;
 let child: ChildProcess;
@@ -30,38 +30,14 @@ function getFresh(path: string): Promise<unknown> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 beforeAll(async () => {
   fake = await FakeOpenAI.start();
   dataDir = await mkdtemp(join(tmpdir(), 'voicebot-cluster-'));
-  port = await freePort();
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: {
-      ...process.env,
-      WORKERS: '2',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: 'test',
-      OPENAI_BASE_URL: fake.baseUrl,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      GREETING_TEXT: 'Hi.',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  await eventually(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    return res?.ok;
-  }, 30_000);
+  ({ child, port, exited } = await serveProcess({
+    WORKERS: '2',
+    OPENAI_BASE_URL: fake.baseUrl,
+    DATA_DIR: dataDir,
+  }));
 }, 60_000);
 afterAll(async () => {
   if (child.exitCode === null) child.kill('SIGKILL');

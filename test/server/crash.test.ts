@@ -3,9 +3,8 @@
  * run on the same database finalises them as `abandoned` once the dead one's lease lapses. Real
  * processes on one SQLite file (the PostgreSQL path is the same queries, tested in test/store).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { createCallStore, openDatabase, type CallStore } from '../../src/store/i
 import { FakeOpenAI } from '../fakes/index.js';
 import { eventually } from '../helpers/app.js';
 import { dialAndGreet } from '../helpers/calls.js';
+import { serveProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const LEASE_TTL_MS = 1500;
 
@@ -21,43 +21,17 @@ let fake: FakeOpenAI;
 let dataDir: string;
 const children: ChildProcess[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 /** A server process on the shared data folder; resolves once it is ready. */
-async function serve(
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: {
-      ...process.env,
-      WORKERS: '1',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: 'test',
-      OPENAI_BASE_URL: fake.baseUrl,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      GREETING_TEXT: 'Hi.',
-      LEASE_TTL_MS: String(LEASE_TTL_MS),
-      IDLE_AFTER_MS: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+async function serve(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await serveProcess({
+    OPENAI_BASE_URL: fake.baseUrl,
+    DATA_DIR: dataDir,
+    LEASE_TTL_MS: String(LEASE_TTL_MS),
+    IDLE_AFTER_MS: '0',
+    ...env,
   });
-  children.push(child);
-  await eventually(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    return res?.ok;
-  }, 30_000);
-  return { child, port };
+  children.push(server.child);
+  return server;
 }
 
 beforeAll(async () => {

@@ -11,7 +11,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { FakeOpenAI } from '../fakes/index.js';
 import { eventually } from '../helpers/app.js';
 import { fixture, nextMark } from '../helpers/calls.js';
 import { freshDatabase, postgresTestUrl, SKIP_POSTGRES } from '../helpers/postgres.js';
+import { freePort, serveProcess } from '../helpers/server-process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const LOCATIONS = join(ROOT, 'docs', 'nginx', 'voicebot-locations.conf');
@@ -40,15 +40,6 @@ function nginxBinary(): string {
         '(or set NGINX=/path/to/nginx)',
     );
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 interface Instance {
@@ -69,33 +60,20 @@ describe.skipIf(SKIP_POSTGRES)('two instances on one PostgreSQL behind nginx', (
   const logs: string[] = [];
 
   async function instance(): Promise<Instance> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WORKERS: '1',
-        PORT: String(port),
-        HOST: '127.0.0.1',
+    const { child, port } = await serveProcess(
+      {
         DATABASE_URL: db.url,
         DATA_DIR: dir,
-        OPENAI_API_KEY: 'test',
         OPENAI_BASE_URL: fake.baseUrl,
-        LOG_LEVEL: 'warn',
-        GREETING_TEXT: 'Hi.',
         LEASE_TTL_MS: String(LEASE_TTL_MS),
         IDLE_AFTER_MS: '0',
         TRUSTED_PROXIES: '127.0.0.1',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    createInterface({ input: child.stdout }).on('line', (l) => logs.push(`${port} ${l}`));
-    const direct = `http://127.0.0.1:${port}`;
-    await eventually(
-      async () => (await fetch(`${direct}/readyz`).catch(() => undefined))?.ok,
-      30_000,
+      'pipe',
     );
+    children.push(child);
+    createInterface({ input: child.stdout! }).on('line', (l) => logs.push(`${port} ${l}`));
+    const direct = `http://127.0.0.1:${port}`;
     return {
       child,
       port,
