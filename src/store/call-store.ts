@@ -10,7 +10,13 @@ import { getTransfer, putTransfer, type TransferDecision } from './transfers.js'
 import { releaseLease, renewLease, sweepAbandoned } from './leases.js';
 import type { Db } from './database.js';
 import { isUnavailableError, toStoreError } from './db-errors.js';
-import { getCall, listCalls, type CallDetail, type CallRow, type ListCallsQuery } from './reads.js';
+import {
+  getCall,
+  listCalls,
+  type CallDetail,
+  type CallListRow,
+  type ListCallsQuery,
+} from './reads.js';
 import { applyOp, type WriteOp } from './write-ops.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -35,7 +41,7 @@ export interface CallStore {
   ): void;
 
   // Reads: direct; throw STORE_UNAVAILABLE when the database is down.
-  listCalls(q: ListCallsQuery): Promise<{ calls: CallRow[]; nextCursor?: string }>;
+  listCalls(q: ListCallsQuery): Promise<{ calls: CallListRow[]; nextCursor?: string }>;
   /** The call with that session id or Exotel CallSid, with its turns and events. */
   getCall(callSidOrId: string): Promise<CallDetail | undefined>;
 

@@ -10,7 +10,14 @@ export {
   type OpenDatabaseOptions,
 } from './database.js';
 export { createCallStore, type CallStore, type CallStoreOptions } from './call-store.js';
-export type { CallDetail, CallEventRow, CallRow, ListCallsQuery, TurnRow } from './reads.js';
+export type {
+  CallDetail,
+  CallEventRow,
+  CallListRow,
+  CallRow,
+  ListCallsQuery,
+  TurnRow,
+} from './reads.js';
 export type { StoredTimings } from './turn-rows.js';
 export type { CallStatus, EndReason, HangupBy, SummaryStatus, TurnRole } from './schema.js';
 export type { TransferDecision } from './transfers.js';

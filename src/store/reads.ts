@@ -52,6 +52,12 @@ export interface CallRow {
   recordingMs?: number;
 }
 
+/** A call in the list, with the median of its turns' voice-to-voice latency. */
+export interface CallListRow extends CallRow {
+  /** Median over the call's answered turns of end of speech → first reply audio; absent: none. */
+  firstAudioMedianMs?: number;
+}
+
 export interface TurnRow {
   index: number;
   role: TurnRole;
@@ -96,6 +102,11 @@ export interface ListCallsQuery {
   /** Matches the caller or the called number exactly. */
   number?: string;
   status?: string;
+  agent?: string;
+  /** Who hung up: caller, bot or unknown. */
+  hangupBy?: string;
+  /** Why it ended (an EndReason). */
+  endReason?: string;
   /** 1–100; default 50. */
   limit?: number;
   /** `nextCursor` from the previous page. */
@@ -186,12 +197,17 @@ function decodeCursor(cursor: string): [number, string] {
 export async function listCalls(
   db: Kysely<Database>,
   q: ListCallsQuery,
-): Promise<{ calls: CallRow[]; nextCursor?: string }> {
+): Promise<{ calls: CallListRow[]; nextCursor?: string }> {
   const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? DEFAULT_PAGE)));
   let query = db.selectFrom('calls').selectAll();
   if (q.since !== undefined) query = query.where('connected_at_ms', '>=', q.since);
   if (q.until !== undefined) query = query.where('connected_at_ms', '<', q.until);
   if (q.status !== undefined) query = query.where('status', '=', q.status as CallStatus);
+  if (q.agent !== undefined) query = query.where('agent', '=', q.agent);
+  if (q.hangupBy !== undefined) query = query.where('hangup_by', '=', q.hangupBy as HangupBy);
+  if (q.endReason !== undefined) {
+    query = query.where('end_reason', '=', q.endReason as EndReason);
+  }
   const number = q.number;
   if (number !== undefined) {
     query = query.where((eb) =>
@@ -212,7 +228,15 @@ export async function listCalls(
     .orderBy('id', 'desc')
     .limit(limit + 1)
     .execute();
-  const calls = rows.slice(0, limit).map(toCall);
+  const calls: CallListRow[] = rows.slice(0, limit).map(toCall);
+  const medians = await firstAudioMedians(
+    db,
+    calls.map((c) => c.id),
+  );
+  for (const call of calls) {
+    const median = medians.get(call.id);
+    if (median !== undefined) call.firstAudioMedianMs = median;
+  }
   const last = calls.at(-1);
   return rows.length > limit && last !== undefined
     ? { calls, nextCursor: encodeCursor(last) }
@@ -247,4 +271,33 @@ export async function getCall(
     .orderBy('id')
     .execute();
   return { call: toCall(row), turns: turns.map(toTurn), events: events.map(toEvent) };
+}
+
+/** Per call, the median first-audio latency of its bot turns (only calls that have one). */
+async function firstAudioMedians(
+  db: Kysely<Database>,
+  callIds: string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (callIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('turns')
+    .select(['call_id', 'timings'])
+    .where('role', '=', 'bot')
+    .where('call_id', 'in', callIds)
+    .execute();
+  const byCall = new Map<string, number[]>();
+  for (const r of rows) {
+    const ms = (JSON.parse(r.timings) as StoredTimings).stages.firstAudioMs;
+    if (ms === undefined) continue;
+    const list = byCall.get(r.call_id) ?? [];
+    list.push(ms);
+    byCall.set(r.call_id, list);
+  }
+  for (const [id, list] of byCall) {
+    list.sort((a, b) => a - b);
+    const mid = list.length >> 1;
+    out.set(id, list.length % 2 ? list[mid]! : Math.round((list[mid - 1]! + list[mid]!) / 2));
+  }
+  return out;
 }
