@@ -120,6 +120,8 @@ export interface Config {
   };
   /** Unset: the admin API answers 503. */
   readonly adminApiKey: string | undefined;
+  /** The console shows times, and reads its date filters, in this zone. */
+  readonly consoleTimeZone: string;
   /** Set: `/metrics` wants `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
   /** Who may use the Exotel-facing routes (`/was`, `/voicebot/init`, `/exotel/*`); off when empty. */
@@ -226,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseTtlMs: e.LEASE_TTL_MS,
     },
     adminApiKey: e.ADMIN_API_KEY,
+    consoleTimeZone: e.CONSOLE_TIMEZONE,
     metricsToken: e.METRICS_TOKEN,
     exotelAuth: { basicAuth: e.EXOTEL_STREAM_BASIC_AUTH, ipAllowlist: e.EXOTEL_IP_ALLOWLIST },
     trustedProxies: e.TRUSTED_PROXIES,

@@ -148,6 +148,17 @@ export const configSchema = z.object({
       (s) => s === undefined || s.length >= 16,
       'ADMIN_API_KEY must be at least 16 characters',
     ),
+  CONSOLE_TIMEZONE: z
+    .string()
+    .default('Asia/Kolkata')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-IN', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'CONSOLE_TIMEZONE must be an IANA time zone such as Asia/Kolkata'),
   METRICS_TOKEN: z
     .string()
     .optional()

@@ -25,7 +25,10 @@ import { Pacer } from '../telephony/pacer.js';
 import type { CallSession } from '../telephony/call-session.js';
 import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
+import { registerConsole } from '../console/routes.js';
 import { bearerMatches, registerAdminApi } from './admin-api.js';
+import { sessionFrom, sessionValid } from './admin-session.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { workerMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
 import { exotelGuard } from './exotel-auth.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -141,7 +144,20 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     guard: exotelOnly,
     trustedProxies: config.trustedProxies,
   });
-  registerAdminApi(app, store, config.adminApiKey, { recordingsDir: config.recording.dir });
+  // One count of wrong keys for the API and the console's sign-in form.
+  const throttle = new AuthThrottle();
+  registerAdminApi(app, store, config.adminApiKey, {
+    recordingsDir: config.recording.dir,
+    throttle,
+  });
+  registerConsole(app, {
+    store,
+    agents,
+    apiKey: config.adminApiKey,
+    throttle,
+    timeZone: config.consoleTimeZone,
+    logger,
+  });
   registerExotelFlow(app, { transfers, store, guard: exotelOnly });
   app.get('/metrics', async (request, reply) => {
     const token = config.metricsToken;
@@ -171,7 +187,13 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     registry,
     transfers,
     instanceId: lease.id,
-    guard: exotelOnly,
+    // The console's "Try an agent" streams from a signed-in browser, which has no Exotel
+    // credentials and is not at Exotel's addresses: its admin session lets it through.
+    guard: async (request, reply) => {
+      const key = config.adminApiKey;
+      if (key && sessionValid(sessionFrom(request), key)) return;
+      return exotelOnly(request, reply);
+    },
     draining: () => draining,
     onTurn: deps.onTurn,
     onRecordingWritten: (written) => {
