@@ -19,6 +19,7 @@ export async function launchChromium(opts: { micWav?: string } = {}): Promise<Br
     headless: true,
     args: [
       '--no-sandbox',
+      '--disable-dev-shm-usage',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
       ...(opts.micWav ? [`--use-file-for-fake-audio-capture=${opts.micWav}`] : []),
