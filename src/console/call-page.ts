@@ -9,6 +9,7 @@ import type { StoredTimings } from '../store/index.js';
 import { endedText, statusBadge } from './calls-page.js';
 import { clockLength, millis, type Clock } from './format.js';
 import { html, type Html } from './html.js';
+import { fact, tableHead } from './layout.js';
 
 type Timing = keyof StoredTimings['relative'];
 
@@ -212,14 +213,7 @@ function conversation(detail: CallDetail, origin: number, hasRecording: boolean)
 function events(list: CallEventRow[], origin: number): Html {
   if (list.length === 0) return html`<p class="empty">No events.</p>`;
   return html`<table class="events">
-    <thead>
-      <tr>
-        <th scope="col">At</th>
-        <th scope="col">Kind</th>
-        <th scope="col">Code</th>
-        <th scope="col">Detail</th>
-      </tr>
-    </thead>
+    ${tableHead(['At', 'Kind', 'Code', 'Detail'])}
     <tbody>
       ${list.map(
         (e) =>
@@ -243,53 +237,18 @@ export function callPage(detail: CallDetail, clock: Clock, now: number): Html {
   const params = Object.entries(c.customParameters);
   return html`<h1>Call ${statusBadge(c.status)}</h1>
     <dl class="facts">
-      <div>
-        <dt>Started</dt>
-        <dd>${clock.format(origin)}</dd>
-      </div>
-      <div>
-        <dt>From</dt>
-        <dd>${c.from ?? '–'}</dd>
-      </div>
-      <div>
-        <dt>To</dt>
-        <dd>${c.to ?? '–'}</dd>
-      </div>
-      <div>
-        <dt>Agent</dt>
-        <dd>${c.agent ?? '–'}</dd>
-      </div>
-      <div>
-        <dt>Length</dt>
-        <dd>${clockLength(length)}</dd>
-      </div>
-      <div>
-        <dt>Ended</dt>
-        <dd>
-          ${endedText(c)} ${c.endDetail && html`<br /><small>${c.endDetail}</small>`}
-          ${c.transferTo && html`<br /><small>to ${c.transferTo}</small>`}
-        </dd>
-      </div>
-      <div>
-        <dt>Turns</dt>
-        <dd>${c.turnCount}</dd>
-      </div>
-      <div>
-        <dt>Barge-ins</dt>
-        <dd>${c.bargeInCount}</dd>
-      </div>
-      <div>
-        <dt>Errors</dt>
-        <dd>${c.errorCount}</dd>
-      </div>
-      <div>
-        <dt>Sample rate</dt>
-        <dd>${c.sampleRate ? `${c.sampleRate} Hz` : '–'}</dd>
-      </div>
-      <div>
-        <dt>Call SID</dt>
-        <dd><code>${c.callSid ?? '–'}</code></dd>
-      </div>
+      ${fact('Started', clock.format(origin))} ${fact('From', c.from ?? '–')}
+      ${fact('To', c.to ?? '–')} ${fact('Agent', c.agent ?? '–')}
+      ${fact('Length', clockLength(length))}
+      ${fact(
+        'Ended',
+        html`${endedText(c)} ${c.endDetail && html`<br /><small>${c.endDetail}</small>`}
+        ${c.transferTo && html`<br /><small>to ${c.transferTo}</small>`}`,
+      )}
+      ${fact('Turns', c.turnCount)} ${fact('Barge-ins', c.bargeInCount)}
+      ${fact('Errors', c.errorCount)}
+      ${fact('Sample rate', c.sampleRate ? `${c.sampleRate} Hz` : '–')}
+      ${fact('Call SID', html`<code>${c.callSid ?? '–'}</code>`)}
     </dl>
     ${
       params.length > 0 &&

@@ -7,6 +7,7 @@ import type { CallListRow, CallRow, ListCallsQuery } from '../store/index.js';
 import type { EndReason, HangupBy } from '../store/schema.js';
 import { clockLength, millis, type Clock } from './format.js';
 import { html, type Html } from './html.js';
+import { tableHead } from './layout.js';
 
 export const STATUSES = ['live', 'completed', 'failed', 'abandoned'] as const;
 export const HANGUP_BY: HangupBy[] = ['caller', 'bot', 'unknown'];
@@ -159,22 +160,20 @@ export function endedText(c: CallRow): string {
 export function callsTable(calls: CallListRow[], clock: Clock, now: number): Html {
   if (calls.length === 0) return html`<p class="empty">No calls match.</p>`;
   return html`<table class="calls">
-    <thead>
-      <tr>
-        <th scope="col">Started</th>
-        <th scope="col">From</th>
-        <th scope="col">To</th>
-        <th scope="col">Agent</th>
-        <th scope="col">Status</th>
-        <th scope="col">Ended</th>
-        <th scope="col" class="num">Length</th>
-        <th scope="col" class="num">Turns</th>
-        <th scope="col" class="num">Barge-ins</th>
-        <th scope="col" class="num">Errors</th>
-        <th scope="col" class="num">First audio (median)</th>
-        <th scope="col">Recording</th>
-      </tr>
-    </thead>
+    ${tableHead([
+      'Started',
+      'From',
+      'To',
+      'Agent',
+      'Status',
+      'Ended',
+      ['Length', 'num'],
+      ['Turns', 'num'],
+      ['Barge-ins', 'num'],
+      ['Errors', 'num'],
+      ['First audio (median)', 'num'],
+      'Recording',
+    ])}
     <tbody>
       ${calls.map((c) => {
         const length = c.durationMs ?? (c.status === 'live' ? now - c.connectedAtMs : undefined);

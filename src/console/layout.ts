@@ -63,3 +63,26 @@ export function page(opts: PageOptions, body: Html): Html {
       </body>
     </html>`;
 }
+
+/** One labelled value in a `<dl class="facts">`; nothing when the value is unknown. */
+export function fact(label: string, value: Html | string | number | undefined): Html {
+  return value === undefined || value === ''
+    ? html``
+    : html`<div>
+        <dt>${label}</dt>
+        <dd>${value}</dd>
+      </div>`;
+}
+
+/** A table's header row; `num` columns are right-aligned. */
+export function tableHead(columns: ReadonlyArray<string | [string, 'num']>): Html {
+  return html`<thead>
+    <tr>
+      ${columns.map((c) =>
+        typeof c === 'string'
+          ? html`<th scope="col">${c}</th>`
+          : html`<th scope="col" class="num">${c[0]}</th>`,
+      )}
+    </tr>
+  </thead>`;
+}

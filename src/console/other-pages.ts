@@ -7,6 +7,7 @@ import type { CallListRow } from '../store/index.js';
 import { callsTable } from './calls-page.js';
 import type { Clock } from './format.js';
 import { html, type Html } from './html.js';
+import { fact } from './layout.js';
 
 export function signInPage(message?: string): Html {
   return html`<section class="sign-in">
@@ -59,36 +60,29 @@ export function livePage(calls: CallListRow[], clock: Clock, now: number): Html 
 }
 
 function agentCard(p: AgentProfile, isDefault: boolean): Html {
-  const setting = (label: string, value: string | number | undefined) =>
-    value === undefined
-      ? ''
-      : html`<div>
-          <dt>${label}</dt>
-          <dd>${value}</dd>
-        </div>`;
   return html`<article class="agent" id="agent-${p.name}">
     <h2>${p.name} ${isDefault && html`<span class="badge">default</span>`}</h2>
     ${p.description && html`<p>${p.description}</p>`}
     <dl class="facts">
-      ${setting('Persona', `${p.personaName}, ${p.personaAge}, ${p.gender}, ${p.city}`)}
-      ${setting('Tone', p.tone)} ${setting('Language', p.language)} ${setting('Voice', p.voice)}
-      ${setting('Greeting', p.greetingText)}
-      ${setting(
+      ${fact('Persona', `${p.personaName}, ${p.personaAge}, ${p.gender}, ${p.city}`)}
+      ${fact('Tone', p.tone)} ${fact('Language', p.language)} ${fact('Voice', p.voice)}
+      ${fact('Greeting', p.greetingText)}
+      ${fact(
         'Models',
         [p.models.llm, p.models.stt, p.models.tts].some(Boolean)
           ? `LLM ${p.models.llm ?? 'default'}, STT ${p.models.stt ?? 'default'}, TTS ${p.models.tts ?? 'default'}`
           : 'server defaults',
       )}
-      ${setting('Endpointing', p.endpointingMs && `${p.endpointingMs} ms`)}
-      ${setting('Barge-in after', p.bargeInMs !== undefined ? `${p.bargeInMs} ms` : undefined)}
-      ${setting('Fallback line', p.fallbackText)} ${setting('Goodbye line', p.goodbyeText)}
-      ${setting(
+      ${fact('Endpointing', p.endpointingMs && `${p.endpointingMs} ms`)}
+      ${fact('Barge-in after', p.bargeInMs !== undefined ? `${p.bargeInMs} ms` : undefined)}
+      ${fact('Fallback line', p.fallbackText)} ${fact('Goodbye line', p.goodbyeText)}
+      ${fact(
         'Idle',
         p.idle &&
           `after ${p.idle.afterMs ?? 'default'} ms, ${p.idle.prompts ?? 'default'} prompts${p.idle.message ? `: “${p.idle.message}”` : ''}`,
       )}
-      ${setting('Longest call', p.maxCallMs && `${Math.round(p.maxCallMs / 60000)} min`)}
-      ${setting('Documents', p.documents ? `${p.documents.length.toLocaleString('en-IN')} characters` : 'none')}
+      ${fact('Longest call', p.maxCallMs && `${Math.round(p.maxCallMs / 60000)} min`)}
+      ${fact('Documents', p.documents ? `${p.documents.length.toLocaleString('en-IN')} characters` : 'none')}
     </dl>
     <h3>Tools</h3>
     <ul class="tools">

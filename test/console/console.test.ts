@@ -147,6 +147,18 @@ describe('the console in Chromium', () => {
     await expect
       .poll(() => audio.evaluate((el: MediaLike) => el.currentTime))
       .toBeGreaterThanOrEqual(target - 0.05);
+    // And from the keyboard: Tab to the caller's turn and press Enter, back to its start.
+    const callerSeek = page.locator('li.msg.caller[data-turn="1"] button.seek');
+    const callerAt = Number(await callerSeek.getAttribute('data-seek'));
+    expect(callerAt).toBeLessThan(target);
+    await callerSeek.focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => audio.evaluate((el: MediaLike) => el.currentTime))
+      .toBeLessThan(target - 0.05);
+    expect(await audio.evaluate((el: MediaLike) => el.currentTime)).toBeGreaterThanOrEqual(
+      callerAt - 0.05,
+    );
   });
 
   it('shows live calls of every instance sharing the database, coming and going by themselves', async () => {
