@@ -47,34 +47,14 @@ export function registerAdminApi(
   });
 }
 
-function registerRoutes(
-  app: FastifyInstance,
-  store: CallStore,
-  apiKey: string | undefined,
-  throttle: AuthThrottle,
-  recordingsDir: string | undefined,
-): void {
-  const disabled = (reply: FastifyReply) =>
-    reply.code(503).send({
-      error: {
-        code: 'ADMIN_API_DISABLED',
-        message:
-          'The admin API is off: set ADMIN_API_KEY (16+ characters) and send it as "Authorization: Bearer <key>".',
-      },
-    });
-  /** A client that sent too many wrong keys is answered 429 (true) until its wait is over. */
-  const held = (request: FastifyRequest, reply: FastifyReply): boolean => {
-    const wait = throttle.waitMs(request.ip);
-    if (wait <= 0) return false;
-    void reply
-      .code(429)
-      .header('retry-after', String(Math.ceil(wait / 1000)))
-      .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
-    return true;
-  };
-  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+/**
+ * The admin check as a Fastify pre-handler: 503 when no key is configured, 429 for a client that
+ * sent too many wrong keys, 401 without a right bearer token or a valid session cookie.
+ */
+export function adminGuard(apiKey: string | undefined, throttle: AuthThrottle) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!apiKey) return disabled(reply);
-    if (held(request, reply)) return reply;
+    if (held(throttle, request, reply)) return reply;
     const bearer = request.headers.authorization !== undefined;
     const ok = bearer
       ? bearerMatches(request.headers.authorization, apiKey)
@@ -94,11 +74,41 @@ function registerRoutes(
     }
     if (bearer) throttle.succeeded(request.ip);
   };
+}
+
+const disabled = (reply: FastifyReply) =>
+  reply.code(503).send({
+    error: {
+      code: 'ADMIN_API_DISABLED',
+      message:
+        'The admin API is off: set ADMIN_API_KEY (16+ characters) and send it as "Authorization: Bearer <key>".',
+    },
+  });
+
+/** A client that sent too many wrong keys is answered 429 (true) until its wait is over. */
+function held(throttle: AuthThrottle, request: FastifyRequest, reply: FastifyReply): boolean {
+  const wait = throttle.waitMs(request.ip);
+  if (wait <= 0) return false;
+  void reply
+    .code(429)
+    .header('retry-after', String(Math.ceil(wait / 1000)))
+    .send({ error: { code: 'ADMIN_TOO_MANY_FAILURES', message: 'too many wrong keys; wait' } });
+  return true;
+}
+
+function registerRoutes(
+  app: FastifyInstance,
+  store: CallStore,
+  apiKey: string | undefined,
+  throttle: AuthThrottle,
+  recordingsDir: string | undefined,
+): void {
+  const guard = adminGuard(apiKey, throttle);
 
   // Signing in from a browser: the key in a POST body (JSON or form), a session cookie back.
   app.post('/api/session', async (request, reply) => {
     if (!apiKey) return disabled(reply);
-    if (held(request, reply)) return reply;
+    if (held(throttle, request, reply)) return reply;
     const body = request.body as { key?: unknown } | undefined;
     const key = typeof body?.key === 'string' ? body.key : '';
     if (!bearerMatches(`Bearer ${key}`, apiKey)) {

@@ -17,6 +17,15 @@ import {
   type CallListRow,
   type ListCallsQuery,
 } from './reads.js';
+import {
+  countActiveOutbound,
+  getOutbound,
+  insertOutbound,
+  quietOutbound,
+  updateOutbound,
+  type OutboundCall,
+  type OutboundUpdate,
+} from './outbound.js';
 import { applyOp, type WriteOp } from './write-ops.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -59,6 +68,22 @@ export interface CallStore {
   releaseLease(id: string): Promise<void>;
   /** Finalises live calls whose owner's lease lapsed; returns how many. */
   sweepAbandoned(orphanAfterMs: number): Promise<number>;
+
+  /** Outbound calls (see outbound.ts): direct, with a couple of quick retries. */
+  readonly outbound: {
+    insert(c: {
+      id: string;
+      to: string;
+      agent?: string;
+      params: Record<string, string>;
+      contextId?: string;
+    }): Promise<void>;
+    update(id: string, u: OutboundUpdate): Promise<void>;
+    get(id: string): Promise<OutboundCall | undefined>;
+    countActive(): Promise<number>;
+    /** Not final, no news since `beforeMs`, not checked since `checkedBeforeMs`. */
+    quiet(beforeMs: number, checkedBeforeMs: number, limit: number): Promise<OutboundCall[]>;
+  };
 
   /** Writes waiting in memory. */
   readonly pending: number;
@@ -135,6 +160,14 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
     renewLease: (id, ttlMs) => renewLease(db.kysely, id, Date.now(), ttlMs),
     releaseLease: (id) => releaseLease(db.kysely, id),
     sweepAbandoned: (orphanAfterMs) => sweepAbandoned(db.kysely, Date.now(), orphanAfterMs),
+    outbound: {
+      insert: (c) => insertOutbound(db.kysely, c),
+      update: (id, u) => updateOutbound(db.kysely, id, u),
+      get: (id) => getOutbound(db.kysely, id),
+      countActive: () => countActiveOutbound(db.kysely),
+      quiet: (before, checkedBefore, limit) =>
+        quietOutbound(db.kysely, before, checkedBefore, limit),
+    },
     get pending() {
       return queue.pending;
     },

@@ -19,6 +19,14 @@ export type {
   TurnRow,
 } from './reads.js';
 export type { StoredTimings } from './turn-rows.js';
-export type { CallStatus, EndReason, HangupBy, SummaryStatus, TurnRole } from './schema.js';
+export type {
+  CallStatus,
+  EndReason,
+  HangupBy,
+  OutboundStatus,
+  SummaryStatus,
+  TurnRole,
+} from './schema.js';
 export type { TransferDecision } from './transfers.js';
+export { FINAL_STATUSES, type OutboundCall, type OutboundUpdate } from './outbound.js';
 export { isUnavailableError } from './db-errors.js';

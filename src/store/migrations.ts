@@ -249,11 +249,43 @@ const recordings: Migration = {
   },
 };
 
+const outbound: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('outbound_calls')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('to_number', 'text', (c) => c.notNull())
+      .addColumn('agent', 'text')
+      .addColumn('params', 'text', (c) => c.notNull())
+      .addColumn('context_id', 'text')
+      .addColumn('exotel_call_sid', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('answered_at_ms', 'bigint')
+      .addColumn('ended_at_ms', 'bigint')
+      .addColumn('checked_at_ms', 'bigint')
+      .execute();
+    await db.schema
+      .createIndex('outbound_calls_sid_idx')
+      .on('outbound_calls')
+      .column('exotel_call_sid')
+      .execute();
+    await db.schema
+      .createIndex('outbound_calls_status_idx')
+      .on('outbound_calls')
+      .columns(['status', 'updated_at_ms'])
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_actions': actions,
   '0003_leases': leases,
   '0004_recordings': recordings,
+  '0005_outbound': outbound,
 };
 
 /** The migrations in order (exported for tests that start from an older schema). */

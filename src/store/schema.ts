@@ -123,6 +123,33 @@ export interface InstancesTable {
   expires_at_ms: number;
 }
 
+/** Where an outbound call stands: Exotel's statuses, plus `queued` before Exotel has it. */
+export type OutboundStatus =
+  'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/** A call we asked Exotel to place (POST /api/calls/outbound). */
+export interface OutboundCallsTable {
+  id: string;
+  /** E.164. */
+  to_number: string;
+  agent: string | null;
+  /** JSON object of string → string: the call's custom parameters. */
+  params: string;
+  /** The per-call context the stream URL names. */
+  context_id: string | null;
+  /** Exotel's CallSid once it took the request; the call record has the same `call_sid`. */
+  exotel_call_sid: string | null;
+  status: OutboundStatus;
+  /** Why it failed before or at Exotel (a code and message). */
+  error: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+  answered_at_ms: number | null;
+  ended_at_ms: number | null;
+  /** Last time Exotel's call details were asked for (a call that went quiet). */
+  checked_at_ms: number | null;
+}
+
 export interface Database {
   calls: CallsTable;
   turns: TurnsTable;
@@ -130,4 +157,5 @@ export interface Database {
   call_contexts: CallContextsTable;
   call_transfers: CallTransfersTable;
   instances: InstancesTable;
+  outbound_calls: OutboundCallsTable;
 }

@@ -108,7 +108,7 @@ describeEngines('migrations', (engine) => {
         .selectFrom('kysely_migration' as never)
         .select(sql<number>`count(*)`.as('n'))
         .executeTakeFirstOrThrow();
-      expect(Number(applied.n)).toBe(4);
+      expect(Number(applied.n)).toBe(5);
       for (const table of [
         'calls',
         'turns',
@@ -116,6 +116,7 @@ describeEngines('migrations', (engine) => {
         'call_contexts',
         'call_transfers',
         'instances',
+        'outbound_calls',
       ] as const) {
         const rows = await db.kysely.selectFrom(table).selectAll().execute();
         expect(rows).toEqual([]);
