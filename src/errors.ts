@@ -36,7 +36,11 @@ export type ErrorCode =
   // Store (see store/)
   | 'STORE_UNAVAILABLE'
   | 'STORE_QUEUE_FULL'
-  | 'STORE_INVALID_URL';
+  | 'STORE_INVALID_URL'
+  // Exotel's REST API (see outbound/exotel-api.ts)
+  | 'EXOTEL_REJECTED'
+  | 'EXOTEL_RATE_LIMITED'
+  | 'EXOTEL_UNAVAILABLE';
 
 export class VoicebotError extends Error {
   readonly code: ErrorCode;

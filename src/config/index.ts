@@ -120,6 +120,24 @@ export interface Config {
   };
   /** Unset: the admin API answers 503. */
   readonly adminApiKey: string | undefined;
+  /** Exotel's REST API for outbound calls; `api` undefined until the account is configured. */
+  readonly outbound: {
+    readonly api:
+      | {
+          readonly baseUrl: string;
+          readonly accountSid: string;
+          readonly apiKey: string;
+          readonly apiToken: string;
+          readonly perMinute: number;
+        }
+      | undefined;
+    readonly callerId: string | undefined;
+    readonly flowAppId: string | undefined;
+    readonly maxCalls: number;
+    readonly timeLimitS: number;
+    readonly sampleRate: number;
+    readonly checkAfterMs: number;
+  };
   /** The console shows times, and reads its date filters, in this zone. */
   readonly consoleTimeZone: string;
   /** Set: `/metrics` wants `Authorization: Bearer <token>`. */
@@ -229,6 +247,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     adminApiKey: e.ADMIN_API_KEY,
     consoleTimeZone: e.CONSOLE_TIMEZONE,
+    outbound: {
+      api:
+        e.EXOTEL_ACCOUNT_SID && e.EXOTEL_API_KEY && e.EXOTEL_API_TOKEN
+          ? {
+              baseUrl: e.EXOTEL_API_URL,
+              accountSid: e.EXOTEL_ACCOUNT_SID,
+              apiKey: e.EXOTEL_API_KEY,
+              apiToken: e.EXOTEL_API_TOKEN,
+              perMinute: e.EXOTEL_API_PER_MINUTE,
+            }
+          : undefined,
+      callerId: e.EXOTEL_CALLER_ID || undefined,
+      flowAppId: e.EXOTEL_FLOW_APP_ID || undefined,
+      maxCalls: e.OUTBOUND_MAX_CALLS,
+      timeLimitS: e.OUTBOUND_TIME_LIMIT_S,
+      sampleRate: e.OUTBOUND_SAMPLE_RATE,
+      checkAfterMs: e.OUTBOUND_CHECK_AFTER_MS,
+    },
     metricsToken: e.METRICS_TOKEN,
     exotelAuth: { basicAuth: e.EXOTEL_STREAM_BASIC_AUTH, ipAllowlist: e.EXOTEL_IP_ALLOWLIST },
     trustedProxies: e.TRUSTED_PROXIES,

@@ -148,6 +148,20 @@ export const configSchema = z.object({
       (s) => s === undefined || s.length >= 16,
       'ADMIN_API_KEY must be at least 16 characters',
     ),
+  EXOTEL_API_URL: z.url().default('https://api.in.exotel.com'),
+  EXOTEL_ACCOUNT_SID: z.string().trim().optional(),
+  EXOTEL_API_KEY: z.string().trim().optional(),
+  EXOTEL_API_TOKEN: z.string().trim().optional(),
+  /** The ExoPhone outbound calls show. */
+  EXOTEL_CALLER_ID: z.string().trim().optional(),
+  /** Set: outbound calls start this Exotel flow (its Voicebot applet) instead of streaming straight. */
+  EXOTEL_FLOW_APP_ID: z.string().trim().optional(),
+  EXOTEL_API_PER_MINUTE: positiveInt(200),
+  OUTBOUND_MAX_CALLS: positiveInt(10),
+  OUTBOUND_TIME_LIMIT_S: z.coerce.number().int().min(60).max(14_400).default(3600),
+  OUTBOUND_SAMPLE_RATE: z.enum(['8000', '16000', '24000']).default('8000').transform(Number),
+  /** An outbound call without news this long is looked up with Exotel's call details API. */
+  OUTBOUND_CHECK_AFTER_MS: ms(120_000),
   CONSOLE_TIMEZONE: z
     .string()
     .default('Asia/Kolkata')

@@ -26,7 +26,10 @@ import type { CallSession } from '../telephony/call-session.js';
 import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { registerConsole } from '../console/routes.js';
-import { bearerMatches, registerAdminApi } from './admin-api.js';
+import { ExotelApi } from '../outbound/exotel-api.js';
+import { OutboundCalls } from '../outbound/outbound-calls.js';
+import { registerOutbound } from '../outbound/routes.js';
+import { adminGuard, bearerMatches, registerAdminApi } from './admin-api.js';
 import { sessionFrom, sessionValid } from './admin-session.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { workerMetrics, isClusterWorker, serveWorkerMetrics } from './cluster.js';
@@ -159,6 +162,27 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     logger,
   });
   registerExotelFlow(app, { transfers, store, guard: exotelOnly });
+  const api = config.outbound.api;
+  const outbound = new OutboundCalls({
+    store,
+    api: api ? new ExotelApi(api) : undefined,
+    agents,
+    logger: logger.child({ component: 'outbound' }),
+    settings: {
+      publicUrl: config.publicUrl,
+      callerId: config.outbound.callerId,
+      accountSid: api?.accountSid,
+      flowAppId: config.outbound.flowAppId,
+      maxCalls: config.outbound.maxCalls,
+      timeLimitS: config.outbound.timeLimitS,
+      sampleRate: config.outbound.sampleRate,
+      checkAfterMs: config.outbound.checkAfterMs,
+      contextTtlMs: config.store.contextTtlMs,
+      secret: api?.apiToken,
+    },
+  });
+  outbound.start();
+  registerOutbound(app, { outbound, store, adminGuard: adminGuard(config.adminApiKey, throttle) });
   app.get('/metrics', async (request, reply) => {
     const token = config.metricsToken;
     if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
@@ -206,6 +230,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     // Sockets are closed by now; let each call finish recording itself before the store closes.
     await registry.waitIdle(5_000);
     await lease.close();
+    outbound.close();
     pacer.close();
     await postCall.close(5_000);
     clearInterval(retention);

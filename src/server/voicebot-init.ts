@@ -142,7 +142,17 @@ export function registerVoicebotInit(app: FastifyInstance, opts: InitOptions): v
     const callSid = params.CallSid ?? params.call_sid;
     const context = contextParams(params);
     let url: string;
-    if (Object.keys(context).length === 0) {
+    // An outbound call placed into a flow (EXOTEL_FLOW_APP_ID): its CustomField is our outbound
+    // id, whose stored context (agent, parameters) the stream takes.
+    const placed = params.CustomField
+      ? await opts.store.outbound.get(params.CustomField).catch(() => undefined)
+      : undefined;
+    if (placed?.contextId) {
+      const q = new URLSearchParams({ 'sample-rate': String(STREAM_SAMPLE_RATE) });
+      if (callSid) q.set('call_sid', callSid);
+      q.set('ctx', placed.contextId);
+      url = `${base}${WAS_PATH}?${q.toString()}`;
+    } else if (Object.keys(context).length === 0) {
       url = buildStreamUrl(base, callSid ? { CallSid: callSid } : {});
     } else {
       const id = newContextId();

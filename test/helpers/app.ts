@@ -63,7 +63,7 @@ export async function startServer(
     ...deps,
     onTurn: (_call, turn) => turns.push(turn),
   });
-  await voicebot.app.listen({ port: 0, host: '127.0.0.1' });
+  await voicebot.app.listen({ port: config.port, host: '127.0.0.1' });
   const addr = voicebot.app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
   return {

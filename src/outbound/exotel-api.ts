@@ -1,0 +1,213 @@
+/**
+ * Exotel's REST API, the two calls outbound needs: "connect a number to a voice bot"
+ * (`POST /v1/Accounts/{sid}/Calls/connect.json`: `From`, `CallerId`, `StreamUrl` and
+ * `StreamType=bidirectional`, or `Url` to start a flow instead) and the call details
+ * (`GET /v1/Accounts/{sid}/Calls/{CallSid}.json`), with HTTP Basic `key:token`.
+ *
+ * Exotel allows about 200 requests a minute per account: requests wait for a slot in a rolling
+ * window (shared by everything this process sends), and a 429 is retried after its
+ * `Retry-After` (or a growing pause). Other failures are coded: EXOTEL_REJECTED (4xx: our
+ * request was wrong; not retried), EXOTEL_UNAVAILABLE (5xx or the network, retried a few times).
+ * See developer.exotel.com "Connect Voice AI API" and "Call details".
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { VoicebotError } from '../errors.js';
+
+export interface ExotelApiOptions {
+  /** `https://api.in.exotel.com` (Mumbai) or `https://api.exotel.com` (Singapore). */
+  baseUrl: string;
+  accountSid: string;
+  apiKey: string;
+  apiToken: string;
+  /** Requests a minute (Exotel: 200). */
+  perMinute?: number;
+  /** Attempts for a 429 or a 5xx/network failure, in all. */
+  attempts?: number;
+  /** Longest single request. */
+  timeoutMs?: number;
+  /** Injected in tests. */
+  fetch?: typeof fetch;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ConnectRequest {
+  /** E.164. */
+  to: string;
+  callerId: string;
+  /** ws(s) URL of our `/was` (under 600 characters), or… */
+  streamUrl?: string;
+  /** …an Exotel flow to start (`http://my.exotel.com/{sid}/exoml/start_voice/{app_id}`). */
+  flowUrl?: string;
+  timeLimitS?: number;
+  statusCallback?: string;
+  customField?: string;
+}
+
+/** What Exotel says of a call (its `Call` object, the fields we use). */
+export interface ExotelCall {
+  sid: string;
+  /** queued, ringing, in-progress, completed, failed, busy, no-answer, canceled. */
+  status: string;
+  startTime?: string;
+  endTime?: string;
+  duration?: number;
+}
+
+export const STREAM_URL_MAX = 600;
+export const CUSTOM_FIELD_MAX = 128;
+
+export class ExotelApi {
+  private readonly perMinute: number;
+  private readonly sent: number[] = [];
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly auth: string;
+
+  constructor(private readonly opts: ExotelApiOptions) {
+    this.perMinute = opts.perMinute ?? 200;
+    this.fetch = opts.fetch ?? fetch;
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? ((ms) => sleep(ms));
+    this.auth = `Basic ${Buffer.from(`${opts.apiKey}:${opts.apiToken}`).toString('base64')}`;
+  }
+
+  private url(path: string): string {
+    const base = this.opts.baseUrl.replace(/\/+$/, '');
+    return `${base}/v1/Accounts/${encodeURIComponent(this.opts.accountSid)}${path}`;
+  }
+
+  async connect(req: ConnectRequest): Promise<ExotelCall> {
+    if (!req.streamUrl === !req.flowUrl) {
+      throw new VoicebotError('EXOTEL_REJECTED', 'connect needs a StreamUrl or a flow Url');
+    }
+    if (req.streamUrl && req.streamUrl.length >= STREAM_URL_MAX) {
+      throw new VoicebotError(
+        'EXOTEL_REJECTED',
+        `StreamUrl is ${req.streamUrl.length} characters; Exotel takes under ${STREAM_URL_MAX}`,
+      );
+    }
+    const form = new URLSearchParams({ From: req.to, CallerId: req.callerId });
+    if (req.streamUrl) {
+      form.set('StreamUrl', req.streamUrl);
+      form.set('StreamType', 'bidirectional');
+    } else {
+      form.set('Url', req.flowUrl!);
+    }
+    if (req.timeLimitS !== undefined) form.set('TimeLimit', String(req.timeLimitS));
+    if (req.customField) form.set('CustomField', req.customField.slice(0, CUSTOM_FIELD_MAX));
+    if (req.statusCallback) {
+      form.set('StatusCallback', req.statusCallback);
+      form.append('StatusCallbackEvents[0]', 'terminal');
+      form.append('StatusCallbackEvents[1]', 'answered');
+    }
+    const body = await this.request('POST', '/Calls/connect.json', form);
+    return callFrom(body);
+  }
+
+  async callDetails(callSid: string): Promise<ExotelCall> {
+    const body = await this.request('GET', `/Calls/${encodeURIComponent(callSid)}.json`);
+    return callFrom(body);
+  }
+
+  /** Waits for a slot in the rolling minute. */
+  private async slot(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      while (this.sent.length > 0 && this.sent[0]! <= now - 60_000) this.sent.shift();
+      if (this.sent.length < this.perMinute) {
+        this.sent.push(now);
+        return;
+      }
+      await this.sleep(this.sent[0]! + 60_000 - now + 1);
+    }
+  }
+
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    form?: URLSearchParams,
+  ): Promise<unknown> {
+    const attempts = this.opts.attempts ?? 4;
+    let last: VoicebotError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await this.slot();
+      let res: Response;
+      try {
+        res = await this.fetch(this.url(path), {
+          method,
+          headers: {
+            authorization: this.auth,
+            accept: 'application/json',
+            ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          },
+          ...(form ? { body: form.toString() } : {}),
+          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+        });
+      } catch (err) {
+        last = new VoicebotError('EXOTEL_UNAVAILABLE', `Exotel did not answer: ${String(err)}`, {
+          retryable: true,
+          cause: err,
+        });
+        await this.sleep(500 * attempt);
+        continue;
+      }
+      const text = await res.text();
+      if (res.ok) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new VoicebotError(
+            'EXOTEL_UNAVAILABLE',
+            'Exotel answered something other than JSON',
+          );
+        }
+      }
+      const message = exotelMessage(text) ?? `HTTP ${res.status}`;
+      if (res.status === 429) {
+        const after = Number(res.headers.get('retry-after'));
+        last = new VoicebotError('EXOTEL_RATE_LIMITED', `Exotel: ${message}`, { retryable: true });
+        await this.sleep(Number.isFinite(after) && after > 0 ? after * 1000 : 1000 * 2 ** attempt);
+        continue;
+      }
+      if (res.status >= 500) {
+        last = new VoicebotError('EXOTEL_UNAVAILABLE', `Exotel: ${message}`, { retryable: true });
+        await this.sleep(500 * attempt);
+        continue;
+      }
+      throw new VoicebotError('EXOTEL_REJECTED', `Exotel refused (${res.status}): ${message}`);
+    }
+    throw last ?? new VoicebotError('EXOTEL_UNAVAILABLE', 'Exotel did not answer');
+  }
+}
+
+/** Exotel's error text: `{"RestException": {"Message": …}}` in JSON. */
+function exotelMessage(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { RestException?: { Message?: unknown } };
+    const m = body.RestException?.Message;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return text.slice(0, 200) || undefined;
+  }
+}
+
+function callFrom(body: unknown): ExotelCall {
+  const call = (body as { Call?: Record<string, unknown> } | null)?.Call;
+  const sid = call?.Sid;
+  if (!call || typeof sid !== 'string' || sid === '') {
+    throw new VoicebotError('EXOTEL_UNAVAILABLE', 'Exotel answered without a Call Sid');
+  }
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const duration = Number(call.Duration);
+  return {
+    sid,
+    status: str(call.Status) ?? 'queued',
+    ...(str(call.StartTime) ? { startTime: str(call.StartTime) } : {}),
+    ...(str(call.EndTime) ? { endTime: str(call.EndTime) } : {}),
+    ...(Number.isFinite(duration) && call.Duration !== null && call.Duration !== ''
+      ? { duration }
+      : {}),
+  };
+}
