@@ -111,6 +111,13 @@ export class ExotelApi {
     return callFrom(body);
   }
 
+  /** How long a request sent now would wait for a slot in the rolling minute (0: none). */
+  waitMs(): number {
+    const now = this.now();
+    while (this.sent.length > 0 && this.sent[0]! <= now - 60_000) this.sent.shift();
+    return this.sent.length < this.perMinute ? 0 : this.sent[0]! + 60_000 - now + 1;
+  }
+
   /** Waits for a slot in the rolling minute. */
   private async slot(): Promise<void> {
     for (;;) {

@@ -42,10 +42,15 @@ export class OutboundRequestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 429: when to try again. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
 }
+
+/** A call asked for over HTTP waits at most this long for Exotel's request budget. */
+const PLACE_MAX_WAIT_MS = 5_000;
 
 /** Exotel's statuses as they may arrive (callbacks use `no-answer`; details may say `no_answer`). */
 const STATUS_WORDS: Record<string, OutboundStatus> = {
@@ -121,6 +126,16 @@ export class OutboundCalls {
         503,
         'OUTBOUND_DISABLED',
         'outbound calls need PUBLIC_URL: Exotel connects the call to it and posts its status there',
+      );
+    }
+    const wait = api.waitMs();
+    if (wait > PLACE_MAX_WAIT_MS) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new OutboundRequestError(
+        429,
+        'EXOTEL_RATE_LIMITED',
+        `Exotel's request budget (EXOTEL_API_PER_MINUTE) is spent; try again in ${seconds} s`,
+        seconds,
       );
     }
     if ((await store.outbound.countActive()) >= settings.maxCalls) {

@@ -15,6 +15,7 @@ export function registerOutbound(
   const { outbound, store } = deps;
   const fail = (reply: FastifyReply, err: unknown) => {
     if (err instanceof OutboundRequestError) {
+      if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
       return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
     }
     if (err instanceof VoicebotError && err.code === 'STORE_UNAVAILABLE') {

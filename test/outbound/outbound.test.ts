@@ -293,6 +293,20 @@ describe('refusing a call', () => {
     expect(body.error.message).toContain('Authentication');
   });
 
+  it('answers 429 with Retry-After when its own Exotel request budget is spent', async () => {
+    const s = await start({ EXOTEL_API_PER_MINUTE: '2' });
+    exotel.onDial(() => ({ outcome: 'busy', callback: 'never' }));
+    expect((await place(s, { to: '9812345670' })).status).toBe(201);
+    expect((await place(s, { to: '9812345671' })).status).toBe(201);
+    const third = await place(s, { to: '9812345672' });
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe(
+      'EXOTEL_RATE_LIMITED',
+    );
+    expect(exotel.placed).toHaveLength(2);
+  });
+
   it('holds to OUTBOUND_MAX_CALLS calls in progress', async () => {
     const s = await start({ OUTBOUND_MAX_CALLS: '1' });
     exotel.onDial(() => ({ outcome: 'busy', ringMs: 3_000 }));
