@@ -4,11 +4,12 @@
  */
 import { html, type Html } from './html.js';
 
-export type Section = 'calls' | 'live' | 'agents' | 'try';
+export type Section = 'calls' | 'live' | 'outbound' | 'agents' | 'try';
 
 const NAV: Array<[Section, string, string]> = [
   ['calls', '/console/calls', 'Calls'],
   ['live', '/console/live', 'Live'],
+  ['outbound', '/console/outbound', 'Outbound'],
   ['agents', '/console/agents', 'Agents'],
   ['try', '/console/try', 'Try an agent'],
 ];

@@ -3,11 +3,11 @@
  * seconds), the loaded agent profiles, and "Try an agent" (whose work is done by try.js).
  */
 import type { AgentProfile } from '../agents/profile.js';
-import type { CallListRow } from '../store/index.js';
-import { callsTable } from './calls-page.js';
+import type { CallListRow, OutboundCall } from '../store/index.js';
+import { callsTable, statusBadge } from './calls-page.js';
 import type { Clock } from './format.js';
 import { html, type Html } from './html.js';
-import { fact } from './layout.js';
+import { fact, tableHead } from './layout.js';
 
 export function signInPage(message?: string): Html {
   return html`<section class="sign-in">
@@ -157,4 +157,42 @@ export function tryPage(agents: string[], selected: string | undefined): Html {
       <ol id="transcript" class="conversation" aria-live="polite"></ol>
       <p id="call-link" hidden><a href="#">Open this call's record →</a></p>
     </section>`;
+}
+
+/** The outbound calls placed (POST /api/calls/outbound), newest first, with how each went. */
+export function outboundPage(calls: OutboundCall[], clock: Clock): Html {
+  const when = (ms: number | undefined) => (ms === undefined ? '–' : clock.short(ms));
+  return html`<h1>Outbound calls</h1>
+    <p class="hint">
+      Calls placed through Exotel (<code>POST /api/calls/outbound</code>), the newest 100, with
+      Exotel's status for each; answered calls link to their conversation.
+    </p>
+    ${
+      calls.length === 0
+        ? html`<p class="empty">No outbound calls yet.</p>`
+        : html`<table class="calls">
+            ${tableHead(['Placed', 'To', 'Agent', 'Status', 'Answered', 'Ended', 'Problem', 'Call'])}
+            <tbody>
+              ${calls.map(
+                (c) =>
+                  html`<tr data-outbound="${c.id}">
+                    <td data-label="Placed" class="when">${clock.short(c.createdAtMs)}</td>
+                    <td data-label="To">${c.to}</td>
+                    <td data-label="Agent">${c.agent ?? '–'}</td>
+                    <td data-label="Status">${statusBadge(c.status)}</td>
+                    <td data-label="Answered" class="when">${when(c.answeredAtMs)}</td>
+                    <td data-label="Ended" class="when">${when(c.endedAtMs)}</td>
+                    <td data-label="Problem">${c.error ?? '–'}</td>
+                    <td data-label="Call">
+                      ${
+                        c.answeredAtMs !== undefined && c.callSid
+                          ? html`<a href="/console/calls/${c.callSid}">conversation</a>`
+                          : '–'
+                      }
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
 }

@@ -36,7 +36,14 @@ import {
 import { Clock } from './format.js';
 import { html, type Html } from './html.js';
 import { page, type PageOptions } from './layout.js';
-import { agentsPage, livePage, liveSection, signInPage, tryPage } from './other-pages.js';
+import {
+  agentsPage,
+  livePage,
+  liveSection,
+  outboundPage,
+  signInPage,
+  tryPage,
+} from './other-pages.js';
 
 export interface ConsoleDeps {
   store: CallStore;
@@ -281,6 +288,15 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     } catch (err) {
       if (!(err instanceof VoicebotError && err.code === 'STORE_UNAVAILABLE')) throw err;
       return reply.code(503).send();
+    }
+  });
+
+  app.get('/console/outbound', { preHandler: signedIn }, async (_request, reply) => {
+    const opts: PageOptions = { title: 'Outbound calls', section: 'outbound' };
+    try {
+      return send(reply, 200, opts, outboundPage(await store.outbound.list(100), clock));
+    } catch (err) {
+      return storeDown(reply, opts, err);
     }
   });
 

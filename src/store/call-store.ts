@@ -21,6 +21,7 @@ import {
   countActiveOutbound,
   getOutbound,
   insertOutbound,
+  listOutbound,
   quietOutbound,
   updateOutbound,
   type OutboundCall,
@@ -81,6 +82,8 @@ export interface CallStore {
     update(id: string, u: OutboundUpdate): Promise<void>;
     get(id: string): Promise<OutboundCall | undefined>;
     countActive(): Promise<number>;
+    /** The newest `limit`, newest first. */
+    list(limit: number): Promise<OutboundCall[]>;
     /** Not final, no news since `beforeMs`, not checked since `checkedBeforeMs`. */
     quiet(beforeMs: number, checkedBeforeMs: number, limit: number): Promise<OutboundCall[]>;
   };
@@ -165,6 +168,7 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
       update: (id, u) => updateOutbound(db.kysely, id, u),
       get: (id) => getOutbound(db.kysely, id),
       countActive: () => countActiveOutbound(db.kysely),
+      list: (limit) => listOutbound(db.kysely, limit),
       quiet: (before, checkedBefore, limit) =>
         quietOutbound(db.kysely, before, checkedBefore, limit),
     },

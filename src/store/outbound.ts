@@ -163,3 +163,17 @@ export function quietOutbound(
     return rows.map(toOutbound);
   });
 }
+
+/** The newest outbound calls, newest first. */
+export function listOutbound(db: Kysely<Database>, limit: number): Promise<OutboundCall[]> {
+  return withQuickRetries('listOutbound', async () => {
+    const rows = await db
+      .selectFrom('outbound_calls')
+      .selectAll()
+      .orderBy('created_at_ms', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toOutbound);
+  });
+}

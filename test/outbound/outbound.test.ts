@@ -140,6 +140,21 @@ describe('placing a call', () => {
       due_amount: '4500',
       outbound_id: placed.id,
     });
+    // The console's Outbound page lists it, linked to its conversation.
+    const signIn = await fetch(`${s.httpBase}/console/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `key=${KEY}`,
+      redirect: 'manual',
+    });
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const page = await (
+      await fetch(`${s.httpBase}/console/outbound`, { headers: { cookie } })
+    ).text();
+    const row = new RegExp(`<tr data-outbound="${placed.id}">([\\s\\S]*?)</tr>`).exec(page)?.[1];
+    expect(row).toContain('+919812345670');
+    expect(row).toContain('status-completed');
+    expect(row).toContain(`href="/console/calls/${placed.callSid}"`);
     expect(exotel.placed[0]!.callbacks.map((c) => [c.event, c.answer])).toEqual([
       ['answered', 200],
       ['terminal', 200],
