@@ -5,10 +5,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { afterEach, beforeEach, describe } from 'vitest';
 import type { TurnRecord } from '../../src/conversation/turn-record.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import type { Engine } from '../../src/store/index.js';
+import {
+  createCallStore,
+  openDatabase,
+  type CallStore,
+  type Db,
+  type Engine,
+} from '../../src/store/index.js';
 import { SKIP_POSTGRES, freshDatabase } from '../helpers/postgres.js';
 
 export interface TestDatabase {
@@ -99,4 +105,19 @@ export function sampleTurn(index: number, overrides: Partial<TurnRecord> = {}): 
     },
     ...overrides,
   };
+}
+
+/** A fresh database and a store over it for each test of the suite; `ctx.store` is the current one. */
+export function useStore(engine: TestEngine): { store: CallStore; db: Db; target: TestDatabase } {
+  const ctx = {} as { store: CallStore; db: Db; target: TestDatabase };
+  beforeEach(async () => {
+    ctx.target = await engine.fresh();
+    ctx.db = await openDatabase(ctx.target.url, { dataDir: ctx.target.dataDir });
+    ctx.store = createCallStore(ctx.db, { logger: captureLogs().logger });
+  });
+  afterEach(async () => {
+    await ctx.store?.close(2_000);
+    await ctx.target?.cleanup();
+  });
+  return ctx;
 }
