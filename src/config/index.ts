@@ -137,6 +137,7 @@ export interface Config {
     readonly timeLimitS: number;
     readonly sampleRate: number;
     readonly checkAfterMs: number;
+    readonly campaignTickMs: number;
   };
   /** The console shows times, and reads its date filters, in this zone. */
   readonly consoleTimeZone: string;
@@ -264,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeLimitS: e.OUTBOUND_TIME_LIMIT_S,
       sampleRate: e.OUTBOUND_SAMPLE_RATE,
       checkAfterMs: e.OUTBOUND_CHECK_AFTER_MS,
+      campaignTickMs: e.CAMPAIGN_TICK_MS,
     },
     metricsToken: e.METRICS_TOKEN,
     exotelAuth: { basicAuth: e.EXOTEL_STREAM_BASIC_AUTH, ipAllowlist: e.EXOTEL_IP_ALLOWLIST },

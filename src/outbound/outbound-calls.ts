@@ -93,7 +93,15 @@ export class OutboundCalls {
   }
 
   /** Checks the request and places the call; throws OutboundRequestError for a 4xx/5xx. */
-  async place(req: OutboundRequest): Promise<OutboundCall> {
+  async place(
+    req: OutboundRequest,
+    opts: {
+      /** The outbound id to use (a campaign picks it when it claims the row). */
+      id?: string;
+      /** A campaign paces itself: wait for Exotel's request budget however long it takes. */
+      waitForBudget?: boolean;
+    } = {},
+  ): Promise<OutboundCall> {
     const { store, api, agents, settings } = this.deps;
     if (typeof req.to !== 'string') {
       throw new OutboundRequestError(400, 'OUTBOUND_BAD_REQUEST', '"to" must be a phone number');
@@ -129,7 +137,7 @@ export class OutboundCalls {
       );
     }
     const wait = api.waitMs();
-    if (wait > PLACE_MAX_WAIT_MS) {
+    if (!opts.waitForBudget && wait > PLACE_MAX_WAIT_MS) {
       const seconds = Math.ceil(wait / 1000);
       throw new OutboundRequestError(
         429,
@@ -146,7 +154,7 @@ export class OutboundCalls {
       );
     }
 
-    const id = randomUUID();
+    const id = opts.id ?? randomUUID();
     const contextId = newContextId();
     const context = { ...params, ...(agent ? { agent } : {}), outbound_id: id };
     await store.putContext(contextId, context, Date.now() + settings.contextTtlMs);

@@ -29,6 +29,8 @@ import { registerConsole } from '../console/routes.js';
 import { ExotelApi } from '../outbound/exotel-api.js';
 import { OutboundCalls } from '../outbound/outbound-calls.js';
 import { registerOutbound } from '../outbound/routes.js';
+import { CampaignRunner } from '../outbound/campaigns.js';
+import { registerCampaigns } from '../outbound/campaign-routes.js';
 import { adminGuard, bearerMatches, registerAdminApi } from './admin-api.js';
 import { sessionFrom, sessionValid } from './admin-session.js';
 import { AuthThrottle } from './auth-throttle.js';
@@ -182,7 +184,17 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     },
   });
   outbound.start();
-  registerOutbound(app, { outbound, store, adminGuard: adminGuard(config.adminApiKey, throttle) });
+  const admin = adminGuard(config.adminApiKey, throttle);
+  registerOutbound(app, { outbound, store, adminGuard: admin });
+  registerCampaigns(app, { store, agents, adminGuard: admin });
+  const campaigns = new CampaignRunner({
+    store,
+    outbound,
+    instanceId: lease.id,
+    logger: logger.child({ component: 'campaigns' }),
+    tickMs: config.outbound.campaignTickMs,
+  });
+  campaigns.start();
   app.get('/metrics', async (request, reply) => {
     const token = config.metricsToken;
     if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
@@ -229,6 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   app.addHook('onClose', async () => {
     // Sockets are closed by now; let each call finish recording itself before the store closes.
     await registry.waitIdle(5_000);
+    await campaigns.close();
     await lease.close();
     outbound.close();
     pacer.close();

@@ -18,6 +18,25 @@ import {
   type ListCallsQuery,
 } from './reads.js';
 import {
+  campaignsWithStatus,
+  claimRows,
+  completeFinished,
+  createCampaign,
+  finishedAttempts,
+  getCampaign,
+  moveRow,
+  recentOutcomes,
+  setCampaignStatus,
+  staleDialing,
+  type Campaign,
+  type CampaignRow,
+  type CampaignSettings,
+  type ClaimedRow,
+  type FinishedAttempt,
+  cancelCampaign,
+} from './campaigns.js';
+import type { CampaignRowState, CampaignStatus } from './schema.js';
+import {
   countActiveOutbound,
   getOutbound,
   insertOutbound,
@@ -86,6 +105,41 @@ export interface CallStore {
     list(limit: number): Promise<OutboundCall[]>;
     /** Not final, no news since `beforeMs`, not checked since `checkedBeforeMs`. */
     quiet(beforeMs: number, checkedBeforeMs: number, limit: number): Promise<OutboundCall[]>;
+  };
+
+  /** Campaigns (see campaigns.ts): direct, with a couple of quick retries. */
+  readonly campaigns: {
+    create(
+      s: CampaignSettings,
+      rows: Array<{ to: string; params: Record<string, string> }>,
+    ): Promise<string>;
+    get(id: string): Promise<{ campaign: Campaign; rows: CampaignRow[] } | undefined>;
+    withStatus(status: CampaignStatus): Promise<Campaign[]>;
+    setStatus(
+      id: string,
+      status: CampaignStatus,
+      opts?: { reason?: string; from?: CampaignStatus[] },
+    ): Promise<boolean>;
+    claim(campaignId: string, instance: string, now: number): Promise<ClaimedRow[]>;
+    moveRow: (
+      campaignId: string,
+      index: number,
+      from: CampaignRowState,
+      to: {
+        state: CampaignRowState;
+        outcome?: string | null;
+        nextAtMs?: number;
+        uncount?: boolean;
+      },
+    ) => Promise<boolean>;
+    finishedAttempts(): Promise<FinishedAttempt[]>;
+    cancel(id: string): Promise<boolean>;
+    staleDialing(
+      now: number,
+      beforeMs: number,
+    ): Promise<Array<{ campaignId: string; index: number; placed: boolean; exists: boolean }>>;
+    completeFinished(): Promise<string[]>;
+    recentOutcomes(campaignId: string, n: number): Promise<string[]>;
   };
 
   /** Writes waiting in memory. */
@@ -171,6 +225,19 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
       list: (limit) => listOutbound(db.kysely, limit),
       quiet: (before, checkedBefore, limit) =>
         quietOutbound(db.kysely, before, checkedBefore, limit),
+    },
+    campaigns: {
+      create: (settings, rows) => createCampaign(db.kysely, settings, rows),
+      get: (id) => getCampaign(db.kysely, id),
+      withStatus: (status) => campaignsWithStatus(db.kysely, status),
+      setStatus: (id, status, opts) => setCampaignStatus(db.kysely, id, status, opts),
+      claim: (id, instance, now) => claimRows(db.kysely, db.engine, id, instance, now),
+      moveRow: (id, index, from, to) => moveRow(db.kysely, id, index, from, to),
+      finishedAttempts: () => finishedAttempts(db.kysely),
+      cancel: (id) => cancelCampaign(db.kysely, id),
+      staleDialing: (now, before) => staleDialing(db.kysely, now, before),
+      completeFinished: () => completeFinished(db.kysely),
+      recentOutcomes: (id, n) => recentOutcomes(db.kysely, id, n),
     },
     get pending() {
       return queue.pending;

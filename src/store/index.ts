@@ -21,6 +21,8 @@ export type {
 export type { StoredTimings } from './turn-rows.js';
 export type {
   CallStatus,
+  CampaignRowState,
+  CampaignStatus,
   EndReason,
   HangupBy,
   OutboundStatus,
@@ -28,5 +30,6 @@ export type {
   TurnRole,
 } from './schema.js';
 export type { TransferDecision } from './transfers.js';
+export type { Campaign, CampaignRow, CampaignSettings, ClaimedRow } from './campaigns.js';
 export { FINAL_STATUSES, type OutboundCall, type OutboundUpdate } from './outbound.js';
 export { isUnavailableError } from './db-errors.js';

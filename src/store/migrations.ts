@@ -280,12 +280,64 @@ const outbound: Migration = {
   },
 };
 
+const campaigns: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('campaigns')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('agent', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('pause_reason', 'text')
+      .addColumn('concurrency', 'integer', (c) => c.notNull())
+      .addColumn('calls_per_second', 'real', (c) => c.notNull())
+      .addColumn('window_start', 'text', (c) => c.notNull())
+      .addColumn('window_end', 'text', (c) => c.notNull())
+      .addColumn('timezone', 'text', (c) => c.notNull())
+      .addColumn('retry_on', 'text', (c) => c.notNull())
+      .addColumn('max_attempts', 'integer', (c) => c.notNull())
+      .addColumn('retry_after_ms', 'bigint', (c) => c.notNull())
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('last_dial_at_ms', 'bigint')
+      .execute();
+    await db.schema
+      .createTable('campaign_rows')
+      .addColumn('campaign_id', 'text', (c) =>
+        c.notNull().references('campaigns.id').onDelete('cascade'),
+      )
+      .addColumn('idx', 'integer', (c) => c.notNull())
+      .addColumn('to_number', 'text', (c) => c.notNull())
+      .addColumn('params', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('outcome', 'text')
+      .addColumn('outbound_id', 'text')
+      .addColumn('claimed_by', 'text')
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('campaign_rows_pk', ['campaign_id', 'idx'])
+      .execute();
+    await db.schema
+      .createIndex('campaign_rows_due_idx')
+      .on('campaign_rows')
+      .columns(['campaign_id', 'state', 'next_at_ms'])
+      .execute();
+    await db.schema
+      .createIndex('campaign_rows_outbound_idx')
+      .on('campaign_rows')
+      .column('outbound_id')
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_actions': actions,
   '0003_leases': leases,
   '0004_recordings': recordings,
   '0005_outbound': outbound,
+  '0006_campaigns': campaigns,
 };
 
 /** The migrations in order (exported for tests that start from an older schema). */

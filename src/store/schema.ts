@@ -150,6 +150,50 @@ export interface OutboundCallsTable {
   checked_at_ms: number | null;
 }
 
+export type CampaignStatus = 'running' | 'paused' | 'canceled' | 'completed';
+/** pending: due at next_at_ms; dialing: claimed, being placed; calling: placed; done: final. */
+export type CampaignRowState = 'pending' | 'dialing' | 'calling' | 'done';
+
+export interface CampaignsTable {
+  id: string;
+  name: string;
+  agent: string | null;
+  status: CampaignStatus;
+  pause_reason: string | null;
+  concurrency: number;
+  calls_per_second: number;
+  /** HH:MM, local to `timezone`. */
+  window_start: string;
+  window_end: string;
+  timezone: string;
+  /** JSON array of outcomes to retry (busy, no-answer, failed). */
+  retry_on: string;
+  max_attempts: number;
+  retry_after_ms: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  /** When the last call was dialled (calls-per-second pacing across instances). */
+  last_dial_at_ms: number | null;
+}
+
+export interface CampaignRowsTable {
+  campaign_id: string;
+  idx: number;
+  to_number: string;
+  /** JSON object of string → string: the row's custom parameters. */
+  params: string;
+  state: CampaignRowState;
+  attempts: number;
+  next_at_ms: number;
+  /** The last attempt's outcome: completed, busy, no-answer, failed, canceled. */
+  outcome: string | null;
+  /** The current (or last) attempt's outbound call id, chosen when the row is claimed. */
+  outbound_id: string | null;
+  /** The instance that claimed the row. */
+  claimed_by: string | null;
+  updated_at_ms: number;
+}
+
 export interface Database {
   calls: CallsTable;
   turns: TurnsTable;
@@ -158,4 +202,6 @@ export interface Database {
   call_transfers: CallTransfersTable;
   instances: InstancesTable;
   outbound_calls: OutboundCallsTable;
+  campaigns: CampaignsTable;
+  campaign_rows: CampaignRowsTable;
 }

@@ -32,6 +32,9 @@ export interface PlacedCall {
   /** Callbacks posted, in order, with our server's answer. */
   callbacks: Array<{ status: string; event?: string; answer: number }>;
   done: Promise<void>;
+  placedAt: number;
+  /** When it reached its final status. */
+  endedAt?: number;
 }
 
 export class FakeExotel {
@@ -41,6 +44,9 @@ export class FakeExotel {
   /** Rejections, with Exotel's message: a test that expects none asserts this is empty. */
   readonly rejections: string[] = [];
   perMinute = 200;
+  /** Calls between Exotel taking the request and its final status, now and at most. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** The rate limit's window (Exotel's is a minute; tests shorten it). */
   windowMs = 60_000;
   private readonly times: number[] = [];
@@ -171,7 +177,10 @@ export class FakeExotel {
       status: 'queued',
       callbacks: [],
       done: Promise.resolve(),
+      placedAt: Date.now(),
     };
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     this.placed.push(call);
     call.done = this.run(call, this.behave(form.From!));
     this.reply(res, req, 200, {
@@ -220,6 +229,8 @@ export class FakeExotel {
           sim.startMic(20);
           await b.talk?.(sim);
           if (sim.isOpen) await sim.hangup();
+        } catch {
+          // Our server went away mid-call: Exotel ends the call all the same.
         } finally {
           this.active.delete(sim);
         }
@@ -228,6 +239,8 @@ export class FakeExotel {
     } else {
       call.status = b.outcome;
     }
+    call.endedAt = Date.now();
+    this.inFlight--;
     if (b.callback === 'never') return;
     if (b.callback === 'late') await sleep(b.callbackDelayMs ?? 2_000);
     await this.callback(call, call.status, 'terminal');

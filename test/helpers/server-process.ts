@@ -40,7 +40,7 @@ export async function serveProcess(
   env: Record<string, string>,
   stdout: 'ignore' | 'pipe' = 'ignore',
 ): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
     env: {

@@ -108,7 +108,7 @@ describeEngines('migrations', (engine) => {
         .selectFrom('kysely_migration' as never)
         .select(sql<number>`count(*)`.as('n'))
         .executeTakeFirstOrThrow();
-      expect(Number(applied.n)).toBe(5);
+      expect(Number(applied.n)).toBe(6);
       for (const table of [
         'calls',
         'turns',
@@ -117,6 +117,8 @@ describeEngines('migrations', (engine) => {
         'call_transfers',
         'instances',
         'outbound_calls',
+        'campaigns',
+        'campaign_rows',
       ] as const) {
         const rows = await db.kysely.selectFrom(table).selectAll().execute();
         expect(rows).toEqual([]);
