@@ -4,12 +4,13 @@
  */
 import { html, type Html } from './html.js';
 
-export type Section = 'calls' | 'live' | 'outbound' | 'agents' | 'try';
+export type Section = 'calls' | 'live' | 'outbound' | 'campaigns' | 'agents' | 'try';
 
 const NAV: Array<[Section, string, string]> = [
   ['calls', '/console/calls', 'Calls'],
   ['live', '/console/live', 'Live'],
   ['outbound', '/console/outbound', 'Outbound'],
+  ['campaigns', '/console/campaigns', 'Campaigns'],
   ['agents', '/console/agents', 'Agents'],
   ['try', '/console/try', 'Try an agent'],
 ];

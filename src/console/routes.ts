@@ -24,6 +24,7 @@ import {
 import type { AuthThrottle } from '../server/auth-throttle.js';
 import type { CallStore } from '../store/index.js';
 import { callPage } from './call-page.js';
+import { campaignPage, campaignsPage } from './campaigns-page.js';
 import {
   NO_FILTERS,
   callsTable,
@@ -298,6 +299,50 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     } catch (err) {
       return storeDown(reply, opts, err);
     }
+  });
+
+  app.get('/console/campaigns', { preHandler: signedIn }, async (_request, reply) => {
+    const opts: PageOptions = { title: 'Campaigns', section: 'campaigns' };
+    try {
+      return send(
+        reply,
+        200,
+        opts,
+        campaignsPage(await store.campaigns.list(50), clock, Date.now()),
+      );
+    } catch (err) {
+      return storeDown(reply, opts, err);
+    }
+  });
+
+  app.get('/console/campaigns/:id', { preHandler: signedIn }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const opts: PageOptions = { title: 'Campaign', section: 'campaigns' };
+    try {
+      const found = await store.campaigns.get(id);
+      if (!found) {
+        return send(reply, 404, opts, html`<h1>No such campaign</h1>`);
+      }
+      return send(reply, 200, opts, campaignPage(found.campaign, found.rows, clock, Date.now()));
+    } catch (err) {
+      return storeDown(reply, opts, err);
+    }
+  });
+
+  // Pause, resume, cancel from the campaign's page (a form POST; the session cookie is
+  // SameSite=Strict, so another site cannot make a browser send it).
+  app.post('/console/campaigns/:id/:action', { preHandler: signedIn }, async (request, reply) => {
+    const { id, action } = request.params as { id: string; action: string };
+    if (action === 'cancel') await store.campaigns.cancel(id);
+    else if (action === 'pause') {
+      await store.campaigns.setStatus(id, 'paused', {
+        reason: 'paused by an operator',
+        from: ['running'],
+      });
+    } else if (action === 'resume') {
+      await store.campaigns.setStatus(id, 'running', { from: ['paused'] });
+    } else return reply.code(404).send();
+    return reply.redirect(`/console/campaigns/${encodeURIComponent(id)}`, 303);
   });
 
   app.get('/console/agents', { preHandler: signedIn }, async (_request, reply) => {

@@ -31,7 +31,9 @@ import {
   type Campaign,
   type CampaignRow,
   type CampaignSettings,
+  type CampaignSummary,
   type ClaimedRow,
+  listCampaigns,
   type FinishedAttempt,
   cancelCampaign,
 } from './campaigns.js';
@@ -140,6 +142,7 @@ export interface CallStore {
     ): Promise<Array<{ campaignId: string; index: number; placed: boolean; exists: boolean }>>;
     completeFinished(): Promise<string[]>;
     recentOutcomes(campaignId: string, n: number): Promise<string[]>;
+    list(limit: number): Promise<CampaignSummary[]>;
   };
 
   /** Writes waiting in memory. */
@@ -238,6 +241,7 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
       staleDialing: (now, before) => staleDialing(db.kysely, now, before),
       completeFinished: () => completeFinished(db.kysely),
       recentOutcomes: (id, n) => recentOutcomes(db.kysely, id, n),
+      list: (limit) => listCampaigns(db.kysely, limit),
     },
     get pending() {
       return queue.pending;

@@ -479,3 +479,44 @@ export function recentOutcomes(
     ).map((r) => r.outcome!),
   );
 }
+
+export interface CampaignSummary extends Campaign {
+  counts: { total: number; done: number; active: number; pending: number };
+}
+
+/** The newest campaigns with their row counts, newest first. */
+export function listCampaigns(db: Kysely<Database>, limit: number): Promise<CampaignSummary[]> {
+  return withQuickRetries('listCampaigns', async () => {
+    const campaigns = await db
+      .selectFrom('campaigns')
+      .selectAll()
+      .orderBy('created_at_ms', 'desc')
+      .limit(limit)
+      .execute();
+    if (campaigns.length === 0) return [];
+    const counts = await db
+      .selectFrom('campaign_rows')
+      .select(['campaign_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where(
+        'campaign_id',
+        'in',
+        campaigns.map((c) => c.id),
+      )
+      .groupBy(['campaign_id', 'state'])
+      .execute();
+    return campaigns.map((c) => {
+      const mine = counts.filter((k) => k.campaign_id === c.id);
+      const n = (states: CampaignRowState[]) =>
+        mine.filter((k) => states.includes(k.state)).reduce((a, k) => a + Number(k.n), 0);
+      return {
+        ...toCampaign(c),
+        counts: {
+          total: n(['pending', 'dialing', 'calling', 'done']),
+          done: n(['done']),
+          active: n(['dialing', 'calling']),
+          pending: n(['pending']),
+        },
+      };
+    });
+  });
+}

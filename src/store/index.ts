@@ -30,6 +30,12 @@ export type {
   TurnRole,
 } from './schema.js';
 export type { TransferDecision } from './transfers.js';
-export type { Campaign, CampaignRow, CampaignSettings, ClaimedRow } from './campaigns.js';
+export type {
+  Campaign,
+  CampaignRow,
+  CampaignSettings,
+  CampaignSummary,
+  ClaimedRow,
+} from './campaigns.js';
 export { FINAL_STATUSES, type OutboundCall, type OutboundUpdate } from './outbound.js';
 export { isUnavailableError } from './db-errors.js';

@@ -231,9 +231,30 @@ describe('a campaign', () => {
     expect((await api(s, `/api/campaigns/${created.id}/pause`, { method: 'POST' })).status).toBe(
       409,
     );
-    expect((await api(s, `/api/campaigns/${created.id}/resume`, { method: 'POST' })).status).toBe(
-      200,
-    );
+    // The console shows it paused, and resumes it from its page.
+    const signIn = await fetch(`${s.httpBase}/console/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `key=${KEY}`,
+      redirect: 'manual',
+    });
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const list = await (
+      await fetch(`${s.httpBase}/console/campaigns`, { headers: { cookie } })
+    ).text();
+    expect(list).toContain(`data-campaign="${created.id}"`);
+    const page = await (
+      await fetch(`${s.httpBase}/console/campaigns/${created.id}`, { headers: { cookie } })
+    ).text();
+    expect(page).toContain('status-paused');
+    expect(page.match(/<tr data-row="\d+">/g)).toHaveLength(3);
+    const resumed = await fetch(`${s.httpBase}/console/campaigns/${created.id}/resume`, {
+      method: 'POST',
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    expect(resumed.status).toBe(303);
+    expect((await view(s, created.id)).status).toBe('running');
     await eventually(() => exotel.placed.length > paused);
     expect((await api(s, `/api/campaigns/${created.id}/cancel`, { method: 'POST' })).status).toBe(
       200,
