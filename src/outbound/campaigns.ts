@@ -220,7 +220,7 @@ export class CampaignRunner {
 
   private async settle(now: number): Promise<void> {
     const { store } = this.deps;
-    for (const a of await store.campaigns.finishedAttempts()) {
+    for (const a of await store.campaigns.finishedAttempts(now)) {
       const retry =
         a.campaignStatus !== 'canceled' &&
         a.retryOn.includes(a.status) &&
@@ -275,7 +275,11 @@ export class CampaignRunner {
     } catch (err) {
       const code = err instanceof OutboundRequestError ? err.code : errorCode(err);
       if (err instanceof OutboundRequestError && err.status === 502) {
-        // Exotel refused this number: the outbound row is `failed`; settle applies the policy.
+        // Exotel refused this number: an attempt, whose outbound row is `failed`; settle
+        // applies the retry policy once the row is handed to it.
+        await store.campaigns
+          .moveRow(c.id, row.index, 'dialing', { state: 'calling' })
+          .catch(() => undefined);
         return;
       }
       // Not an attempt (no capacity, Exotel or the database unavailable): try again shortly.

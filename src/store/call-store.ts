@@ -134,7 +134,7 @@ export interface CallStore {
         uncount?: boolean;
       },
     ) => Promise<boolean>;
-    finishedAttempts(): Promise<FinishedAttempt[]>;
+    finishedAttempts(now: number): Promise<FinishedAttempt[]>;
     cancel(id: string): Promise<boolean>;
     staleDialing(
       now: number,
@@ -236,7 +236,7 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
       setStatus: (id, status, opts) => setCampaignStatus(db.kysely, id, status, opts),
       claim: (id, instance, now) => claimRows(db.kysely, db.engine, id, instance, now),
       moveRow: (id, index, from, to) => moveRow(db.kysely, id, index, from, to),
-      finishedAttempts: () => finishedAttempts(db.kysely),
+      finishedAttempts: (now) => finishedAttempts(db.kysely, now),
       cancel: (id) => cancelCampaign(db.kysely, id),
       staleDialing: (now, before) => staleDialing(db.kysely, now, before),
       completeFinished: () => completeFinished(db.kysely),

@@ -330,8 +330,12 @@ export interface FinishedAttempt {
   retryAfterMs: number;
 }
 
-/** Rows whose attempt has a final outbound status, to be settled by the retry policy. */
-export function finishedAttempts(db: Kysely<Database>): Promise<FinishedAttempt[]> {
+/**
+ * Rows whose attempt has a final outbound status, to be settled by the retry policy. A row still
+ * `dialing` under a live instance is left to it: that instance is placing the call and moves
+ * the row itself (a failure it retries is not an attempt).
+ */
+export function finishedAttempts(db: Kysely<Database>, now: number): Promise<FinishedAttempt[]> {
   return withQuickRetries('finishedAttempts', async () => {
     const rows = await db
       .selectFrom('campaign_rows as r')
@@ -348,8 +352,24 @@ export function finishedAttempts(db: Kysely<Database>): Promise<FinishedAttempt[
         'c.max_attempts',
         'c.retry_after_ms',
       ])
-      .where('r.state', 'in', ACTIVE)
       .where('o.status', 'in', ['completed', 'busy', 'no-answer', 'failed', 'canceled'])
+      .where((eb) =>
+        eb.or([
+          eb('r.state', '=', 'calling'),
+          eb.and([
+            eb('r.state', '=', 'dialing'),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('instances as i')
+                  .select(sql`1`.as('one'))
+                  .whereRef('i.id', '=', 'r.claimed_by')
+                  .where('i.expires_at_ms', '>', now),
+              ),
+            ),
+          ]),
+        ]),
+      )
       .limit(500)
       .execute();
     return rows.map((r) => ({
