@@ -7,10 +7,10 @@
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { AgentRegistry } from '../agents/index.js';
-import { VoicebotError } from '../errors.js';
 import type { CallStore, CampaignRow } from '../store/index.js';
 import { checkCampaign, inWindow } from './campaigns.js';
 import { OutboundRequestError } from './outbound-calls.js';
+import { sendOutboundError } from './routes.js';
 
 /** The settings a CSV upload carries in its query string. */
 function settingsFromQuery(q: Record<string, unknown>): Record<string, unknown> {
@@ -90,17 +90,7 @@ export function registerCampaigns(
   deps: { store: CallStore; agents: AgentRegistry; adminGuard: preHandlerAsyncHookHandler },
 ): void {
   const { store } = deps;
-  const fail = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof OutboundRequestError) {
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    }
-    if (err instanceof VoicebotError && err.code === 'STORE_UNAVAILABLE') {
-      return reply.code(503).send({
-        error: { code: err.code, message: 'the database is unavailable; try again shortly' },
-      });
-    }
-    throw err;
-  };
+  const fail = sendOutboundError;
   const notFound = (reply: FastifyReply) =>
     reply.code(404).send({ error: { code: 'CAMPAIGN_NOT_FOUND', message: 'no such campaign' } });
 

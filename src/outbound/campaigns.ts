@@ -220,7 +220,7 @@ export class CampaignRunner {
 
   private async settle(now: number): Promise<void> {
     const { store } = this.deps;
-    for (const a of await store.campaigns.finishedAttempts(now)) {
+    for (const a of await store.campaigns.finishedAttempts(now, this.deps.instanceId)) {
       const retry =
         a.campaignStatus !== 'canceled' &&
         a.retryOn.includes(a.status) &&
@@ -238,7 +238,11 @@ export class CampaignRunner {
 
   private async recover(now: number): Promise<void> {
     const { store } = this.deps;
-    for (const r of await store.campaigns.staleDialing(now, now - STALE_DIALING_MS)) {
+    for (const r of await store.campaigns.staleDialing(
+      now,
+      now - STALE_DIALING_MS,
+      this.deps.instanceId,
+    )) {
       if (r.placed) {
         await store.campaigns.moveRow(r.campaignId, r.index, 'dialing', { state: 'calling' });
       } else if (!r.exists) {

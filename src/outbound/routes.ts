@@ -8,23 +8,26 @@ import { VoicebotError } from '../errors.js';
 import type { CallStore } from '../store/index.js';
 import { OutboundRequestError, type OutboundCalls } from './outbound-calls.js';
 
+/** The answer for an outbound or campaign request that failed: its code, or 503 for the store. */
+export function sendOutboundError(reply: FastifyReply, err: unknown) {
+  if (err instanceof OutboundRequestError) {
+    if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
+    return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+  }
+  if (err instanceof VoicebotError && err.code === 'STORE_UNAVAILABLE') {
+    return reply.code(503).send({
+      error: { code: err.code, message: 'the database is unavailable; try again shortly' },
+    });
+  }
+  throw err;
+}
+
 export function registerOutbound(
   app: FastifyInstance,
   deps: { outbound: OutboundCalls; store: CallStore; adminGuard: preHandlerAsyncHookHandler },
 ): void {
   const { outbound, store } = deps;
-  const fail = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof OutboundRequestError) {
-      if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    }
-    if (err instanceof VoicebotError && err.code === 'STORE_UNAVAILABLE') {
-      return reply.code(503).send({
-        error: { code: err.code, message: 'the database is unavailable; try again shortly' },
-      });
-    }
-    throw err;
-  };
+  const fail = sendOutboundError;
 
   app.post('/api/calls/outbound', { preHandler: deps.adminGuard }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;

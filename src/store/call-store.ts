@@ -134,11 +134,13 @@ export interface CallStore {
         uncount?: boolean;
       },
     ) => Promise<boolean>;
-    finishedAttempts(now: number): Promise<FinishedAttempt[]>;
+    /** `self`: this instance's lease id (its own rows are never taken as abandoned). */
+    finishedAttempts(now: number, self: string): Promise<FinishedAttempt[]>;
     cancel(id: string): Promise<boolean>;
     staleDialing(
       now: number,
       beforeMs: number,
+      self: string,
     ): Promise<Array<{ campaignId: string; index: number; placed: boolean; exists: boolean }>>;
     completeFinished(): Promise<string[]>;
     recentOutcomes(campaignId: string, n: number): Promise<string[]>;
@@ -236,9 +238,9 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
       setStatus: (id, status, opts) => setCampaignStatus(db.kysely, id, status, opts),
       claim: (id, instance, now) => claimRows(db.kysely, db.engine, id, instance, now),
       moveRow: (id, index, from, to) => moveRow(db.kysely, id, index, from, to),
-      finishedAttempts: (now) => finishedAttempts(db.kysely, now),
+      finishedAttempts: (now, self) => finishedAttempts(db.kysely, now, self),
       cancel: (id) => cancelCampaign(db.kysely, id),
-      staleDialing: (now, before) => staleDialing(db.kysely, now, before),
+      staleDialing: (now, before, self) => staleDialing(db.kysely, now, before, self),
       completeFinished: () => completeFinished(db.kysely),
       recentOutcomes: (id, n) => recentOutcomes(db.kysely, id, n),
       list: (limit) => listCampaigns(db.kysely, limit),

@@ -7,7 +7,7 @@
  * tells whether its call was placed (see settle and recover).
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine } from './database.js';
 import { withQuickRetries } from './direct.js';
 import type { CampaignRowState, CampaignStatus, CampaignsTable, Database } from './schema.js';
@@ -73,6 +73,15 @@ function toCampaign(r: Selectable<CampaignsTable>): Campaign {
 }
 
 const ACTIVE: CampaignRowState[] = ['dialing', 'calling'];
+
+/**
+ * True for a row (`r`) claimed by another instance that holds no live lease (it died). Rows
+ * this instance (`self`) claimed are never taken as abandoned: it is placing them, however slow
+ * its lease renewals are.
+ */
+function claimerGone(now: number, self: string) {
+  return sql<SqlBool>`(r.claimed_by is null or (r.claimed_by <> ${self} and not exists (select 1 from instances i where i.id = r.claimed_by and i.expires_at_ms > ${now})))`;
+}
 
 export async function createCampaign(
   db: Kysely<Database>,
@@ -335,7 +344,11 @@ export interface FinishedAttempt {
  * `dialing` under a live instance is left to it: that instance is placing the call and moves
  * the row itself (a failure it retries is not an attempt).
  */
-export function finishedAttempts(db: Kysely<Database>, now: number): Promise<FinishedAttempt[]> {
+export function finishedAttempts(
+  db: Kysely<Database>,
+  now: number,
+  self: string,
+): Promise<FinishedAttempt[]> {
   return withQuickRetries('finishedAttempts', async () => {
     const rows = await db
       .selectFrom('campaign_rows as r')
@@ -356,18 +369,7 @@ export function finishedAttempts(db: Kysely<Database>, now: number): Promise<Fin
       .where((eb) =>
         eb.or([
           eb('r.state', '=', 'calling'),
-          eb.and([
-            eb('r.state', '=', 'dialing'),
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('instances as i')
-                  .select(sql`1`.as('one'))
-                  .whereRef('i.id', '=', 'r.claimed_by')
-                  .where('i.expires_at_ms', '>', now),
-              ),
-            ),
-          ]),
+          eb.and([eb('r.state', '=', 'dialing'), claimerGone(now, self)]),
         ]),
       )
       .limit(500)
@@ -417,6 +419,7 @@ export function staleDialing(
   db: Kysely<Database>,
   now: number,
   beforeMs: number,
+  self: string,
 ): Promise<Array<{ campaignId: string; index: number; placed: boolean; exists: boolean }>> {
   return withQuickRetries('staleDialing', async () => {
     const rows = await db
@@ -424,20 +427,9 @@ export function staleDialing(
       .leftJoin('outbound_calls as o', 'o.id', 'r.outbound_id')
       .select(['r.campaign_id', 'r.idx', 'o.id as oid', 'o.exotel_call_sid'])
       .where('r.state', '=', 'dialing')
-      .where((eb) =>
-        eb.or([
-          eb('r.updated_at_ms', '<', beforeMs),
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('instances as i')
-                .select(sql`1`.as('one'))
-                .whereRef('i.id', '=', 'r.claimed_by')
-                .where('i.expires_at_ms', '>', now),
-            ),
-          ),
-        ]),
-      )
+      // Never this instance's own rows: it is placing them and moves them itself.
+      .where('r.claimed_by', '<>', self)
+      .where((eb) => eb.or([eb('r.updated_at_ms', '<', beforeMs), claimerGone(now, self)]))
       .limit(500)
       .execute();
     return rows.map((r) => ({

@@ -93,3 +93,15 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Signs in to the console with the admin key; the session cookie (`vb_session=…`). */
+export async function consoleCookie(httpBase: string, key: string): Promise<string> {
+  const res = await fetch(`${httpBase}/console/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ key }).toString(),
+    redirect: 'manual',
+  });
+  if (res.status !== 303) throw new Error(`console sign-in answered ${res.status}`);
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}

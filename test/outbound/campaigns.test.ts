@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { SimulatedCall } from '../../src/simulator/simulated-call.js';
 import { FakeExotel } from '../fakes/exotel-api.js';
 import { FakeOpenAI } from '../fakes/index.js';
-import { eventually, startServer, type TestServer } from '../helpers/app.js';
+import { consoleCookie, eventually, startServer, type TestServer } from '../helpers/app.js';
 import { nextEcho } from '../helpers/calls.js';
 import { LLM, STT, TTS } from '../helpers/conversation-env.js';
 import { SKIP_POSTGRES, freshDatabase } from '../helpers/postgres.js';
@@ -232,13 +232,7 @@ describe('a campaign', () => {
       409,
     );
     // The console shows it paused, and resumes it from its page.
-    const signIn = await fetch(`${s.httpBase}/console/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `key=${KEY}`,
-      redirect: 'manual',
-    });
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = await consoleCookie(s.httpBase, KEY);
     const list = await (
       await fetch(`${s.httpBase}/console/campaigns`, { headers: { cookie } })
     ).text();

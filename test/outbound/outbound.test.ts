@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeExotel } from '../fakes/exotel-api.js';
 import { FakeOpenAI } from '../fakes/index.js';
-import { eventually, startServer, type TestServer } from '../helpers/app.js';
+import { consoleCookie, eventually, startServer, type TestServer } from '../helpers/app.js';
 import { fixture, nextEcho } from '../helpers/calls.js';
 import { LLM, STT, TTS } from '../helpers/conversation-env.js';
 import { freePort } from '../helpers/server-process.js';
@@ -141,13 +141,7 @@ describe('placing a call', () => {
       outbound_id: placed.id,
     });
     // The console's Outbound page lists it, linked to its conversation.
-    const signIn = await fetch(`${s.httpBase}/console/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `key=${KEY}`,
-      redirect: 'manual',
-    });
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = await consoleCookie(s.httpBase, KEY);
     const page = await (
       await fetch(`${s.httpBase}/console/outbound`, { headers: { cookie } })
     ).text();
