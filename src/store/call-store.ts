@@ -35,6 +35,7 @@ import {
   type ClaimedRow,
   listCampaigns,
   type FinishedAttempt,
+  type RowMove,
   cancelCampaign,
 } from './campaigns.js';
 import type { CampaignRowState, CampaignStatus } from './schema.js';
@@ -127,12 +128,7 @@ export interface CallStore {
       campaignId: string,
       index: number,
       from: CampaignRowState,
-      to: {
-        state: CampaignRowState;
-        outcome?: string | null;
-        nextAtMs?: number;
-        uncount?: boolean;
-      },
+      to: RowMove,
     ) => Promise<boolean>;
     /** `self`: this instance's lease id (its own rows are never taken as abandoned). */
     finishedAttempts(now: number, self: string): Promise<FinishedAttempt[]>;

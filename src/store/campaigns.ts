@@ -294,19 +294,22 @@ export function claimRows(
   );
 }
 
+/** Where a row goes next: its state, and the outcome and due time that come with it. */
+export interface RowMove {
+  state: CampaignRowState;
+  outcome?: string | null;
+  nextAtMs?: number;
+  /** Give the attempt back (it never reached Exotel). */
+  uncount?: boolean;
+}
+
 /** Moves a row from `from` to the given state (a no-op when another instance moved it first). */
 export function moveRow(
   db: Kysely<Database>,
   campaignId: string,
   index: number,
   from: CampaignRowState,
-  to: {
-    state: CampaignRowState;
-    outcome?: string | null;
-    nextAtMs?: number;
-    /** Give the attempt back (it never reached Exotel). */
-    uncount?: boolean;
-  },
+  to: RowMove,
 ): Promise<boolean> {
   return withQuickRetries('moveRow', async () => {
     const res = await db
