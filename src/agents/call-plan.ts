@@ -55,6 +55,12 @@ export interface CallPlan {
   };
   /** Offer `transfer_call` to this number (needs the call's CallSid for the flow to find it). */
   readonly transfer: { readonly number: string; readonly message: string } | undefined;
+  /**
+   * An outbound call's first seconds (OUTBOUND_VOICEMAIL_CHECK_MS): the bot waits for the callee
+   * to speak (or `greetAfterMs` of silence) before greeting, and ends the call as `voicemail` when
+   * what it hears in the first `windowMs` is a machine. Undefined: greet at once, no check.
+   */
+  readonly answerCheck: { readonly windowMs: number; readonly greetAfterMs: number } | undefined;
   /** Said when the bot ends the call without words of its own. */
   readonly goodbyeText: string;
   /** After `afterMs` of silence (0: never) the prompt is said, `prompts` times, then goodbye. */
@@ -122,6 +128,16 @@ export function resolveCallPlan(
     transfer:
       transfer && call.callSid
         ? { number: transfer.number, message: transfer.message ?? config.transferText }
+        : undefined,
+    answerCheck:
+      customParameters['outbound_id'] && config.outbound.voicemail.checkMs > 0
+        ? {
+            windowMs: config.outbound.voicemail.checkMs,
+            greetAfterMs: Math.min(
+              config.outbound.voicemail.greetAfterMs,
+              config.outbound.voicemail.checkMs,
+            ),
+          }
         : undefined,
     goodbyeText: profile?.goodbyeText ?? config.goodbyeText,
     idle: {

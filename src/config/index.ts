@@ -137,6 +137,8 @@ export interface Config {
     readonly timeLimitS: number;
     readonly sampleRate: number;
     readonly checkAfterMs: number;
+    /** Voicemail check on outbound calls: how long it listens (0: off), when the bot greets first. */
+    readonly voicemail: { readonly checkMs: number; readonly greetAfterMs: number };
     readonly campaignTickMs: number;
   };
   /** The console shows times, and reads its date filters, in this zone. */
@@ -265,6 +267,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeLimitS: e.OUTBOUND_TIME_LIMIT_S,
       sampleRate: e.OUTBOUND_SAMPLE_RATE,
       checkAfterMs: e.OUTBOUND_CHECK_AFTER_MS,
+      voicemail: {
+        checkMs: e.OUTBOUND_VOICEMAIL_CHECK_MS,
+        greetAfterMs: e.OUTBOUND_GREET_AFTER_MS,
+      },
       campaignTickMs: e.CAMPAIGN_TICK_MS,
     },
     metricsToken: e.METRICS_TOKEN,

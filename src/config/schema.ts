@@ -162,6 +162,10 @@ export const configSchema = z.object({
   OUTBOUND_SAMPLE_RATE: z.enum(['8000', '16000', '24000']).default('8000').transform(Number),
   /** An outbound call without news this long is looked up with Exotel's call details API. */
   OUTBOUND_CHECK_AFTER_MS: ms(120_000),
+  /** Outbound calls listen this long from the answer for a voicemail greeting (0: no check). */
+  OUTBOUND_VOICEMAIL_CHECK_MS: ms(8_000),
+  /** With the check on, the bot waits for the callee's "hello" this long before greeting first. */
+  OUTBOUND_GREET_AFTER_MS: ms(2_000),
   /** How often each instance looks for campaign rows to dial and calls to settle. */
   CAMPAIGN_TICK_MS: positiveInt(500),
   CONSOLE_TIMEZONE: z

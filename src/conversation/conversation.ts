@@ -8,6 +8,7 @@ import type { CallPlan } from '../agents/call-plan.js';
 import { createVad, type StreamSampleRate, type VadStream } from '../audio/vad/index.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { classifyAnswer } from '../outbound/voicemail.js';
 import type { LlmProvider } from '../providers/llm/types.js';
 import type { SttProvider } from '../providers/stt/types.js';
 import type { TtsProvider } from '../providers/tts/types.js';
@@ -57,8 +58,8 @@ export interface ConversationDeps {
 }
 
 export interface CallEnd {
-  reason: 'end_call' | 'transfer' | 'idle' | 'max_duration' | 'shutdown';
-  /** The model's reason for end_call / transfer_call. */
+  reason: 'end_call' | 'transfer' | 'idle' | 'max_duration' | 'shutdown' | 'voicemail';
+  /** The model's reason for end_call / transfer_call; the cues heard for voicemail. */
   detail?: string;
   /** Where a transfer goes. */
   transferTo?: string;
@@ -72,6 +73,20 @@ export interface ConversationStats {
   merges: number;
   toolCalls: number;
   idlePrompts: number;
+}
+
+/** An utterance this short (voiced ms) before the greeting is a "hello": greet at once. */
+const HELLO_MAX_VOICED_MS = 1_500;
+
+/** An outbound call's first seconds (`plan.answerCheck`): a person or a machine? */
+interface AnswerCheck {
+  /** Utterances that start before this (performance.now()) are checked. */
+  until: number;
+  /** What was heard so far. */
+  heard: string[];
+  /** Utterances before the greeting whose words are not known yet. */
+  pending: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class Conversation {
@@ -97,6 +112,10 @@ export class Conversation {
   /** Words of a silent turn the caller went on from. */
   private carry: Promise<string> | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
+  private check: AnswerCheck | undefined;
+  private greeted = false;
+  /** Stops the greeting (a machine answered) without ending the call's signal. */
+  private readonly greeting = new AbortController();
   private readonly tasks = new Set<Promise<void>>();
   private turnIndex = 0;
   private closed = false;
@@ -143,29 +162,104 @@ export class Conversation {
     this.idle = new IdleWatch(plan.idle, (said) => this.onIdle(said));
   }
 
-  /** Greets the caller, then synthesizes ahead the lines the call may need in a hurry. */
+  /**
+   * Greets the caller, then synthesizes ahead the lines the call may need in a hurry. An outbound
+   * call with the answer check waits for the callee's first words (or a silence) instead, and
+   * readies the greeting meanwhile.
+   */
   async start(): Promise<void> {
-    const { plan, log, signal } = this.deps;
+    const { plan } = this.deps;
     this.maxTimer = setTimeout(
       () => this.endCall({ reason: 'max_duration' }),
       plan.limits.maxCallMs,
     );
+    const answer = plan.answerCheck;
+    if (answer) {
+      this.check = {
+        until: performance.now() + answer.windowMs,
+        heard: [],
+        pending: 0,
+        timer: setTimeout(() => this.greetAfterSilence(), answer.greetAfterMs),
+      };
+      await this.lines.prepare(plan, [plan.greeting]);
+      return;
+    }
+    await this.greet('start');
+    await this.lines.prepare(plan);
+  }
+
+  /** Says the greeting, once; `after` is what set it off (for the log). */
+  private async greet(after: 'start' | 'hello' | 'words' | 'silence' | 'keypad'): Promise<void> {
+    if (this.greeted || this.closed || this.ending) return;
+    this.greeted = true;
+    const { plan, log, signal } = this.deps;
     const startedAt = performance.now();
     try {
-      const { utterance, fromCache } = await this.lines.say('greeting_done', plan.greeting);
+      const { utterance, fromCache } = await this.lines.say(
+        'greeting_done',
+        plan.greeting,
+        AbortSignal.any([signal, this.greeting.signal]),
+      );
       const first = utterance.firstFrameAt;
       log.info(
-        { fromCache, firstAudioMs: first === undefined ? undefined : first - startedAt },
+        { after, fromCache, firstAudioMs: first === undefined ? undefined : first - startedAt },
         'greeting started',
       );
       this.track(utterance.played.then(() => this.lineQuiet()));
     } catch (err) {
-      if (signal.aborted) return;
+      if (signal.aborted || this.greeting.signal.aborted) return;
       log.error({ code: errorCode(err), err: String(err) }, 'greeting failed');
       this.deps.onEvent?.({ kind: 'error', code: errorCode(err), detail: 'greeting' });
       this.lineQuiet();
     }
-    await this.lines.prepare(plan);
+  }
+
+  /** The callee said nothing (a person waiting for us to speak): greet, the check goes on. */
+  private greetAfterSilence(): void {
+    const check = this.check;
+    if (!check || this.hearing.callerSpeaking || check.pending > 0) return;
+    this.track(this.greet('silence'));
+  }
+
+  /**
+   * The callee's first utterance, before the greeting. A short one ("Hello?") is answered at
+   * once; a longer one waits for its words, since a machine's greeting is long. Either way the
+   * words are checked, and a machine ends the call before (or while) the greeting plays.
+   */
+  private answerHeard(u: HeardUtterance, check: AnswerCheck): void {
+    const { transcript } = u.transcribe();
+    check.pending++;
+    if (u.voicedMs <= HELLO_MAX_VOICED_MS) this.track(this.greet('hello'));
+    this.track(
+      transcript.then(
+        (t) => {
+          check.pending--;
+          if (!this.judgeAnswer(check, t.text) && check.pending === 0) return this.greet('words');
+        },
+        (err: unknown) => {
+          check.pending--;
+          this.deps.log.warn({ code: errorCode(err) }, 'answer check: no transcript; greeting');
+          if (check.pending === 0) return this.greet('words');
+        },
+      ),
+    );
+  }
+
+  /** Adds `text` to what the check heard; a machine ends the call as `voicemail` (true). */
+  private judgeAnswer(check: AnswerCheck, text: string): boolean {
+    if (this.closed || this.ending) return true;
+    if (text.trim()) check.heard.push(text);
+    const verdict = classifyAnswer(check.heard.join(' '));
+    if (!verdict.machine) return false;
+    this.deps.log.info({ cues: verdict.cues }, 'answer check: a machine answered');
+    clearTimeout(check.timer);
+    this.greeting.abort();
+    const turn = this.active;
+    this.active = undefined;
+    turn?.drop();
+    if (this.deps.output.isSpeaking()) this.deps.output.clear();
+    this.finishCall({ reason: 'voicemail', detail: verdict.cues.join(', ') });
+    return true;
   }
 
   /** Caller audio from one `media` frame (s16le at the stream rate). */
@@ -175,6 +269,8 @@ export class Conversation {
 
   onDtmf(digit: string): void {
     if (this.closed || this.ending) return;
+    // A machine does not press keys.
+    if (this.check && !this.greeted) this.track(this.greet('keypad'));
     this.idle.busy();
     if (this.dtmf.pending === '') this.takeFloor(callerTakesFloor('dtmf', this.activity()), 'dtmf');
     this.dtmf.push(digit);
@@ -189,6 +285,7 @@ export class Conversation {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.maxTimer);
+    clearTimeout(this.check?.timer);
     this.idle.close();
     this.dtmf.close();
     this.active?.controller.abort();
@@ -232,6 +329,12 @@ export class Conversation {
 
   private onUtterance(u: HeardUtterance): void {
     if (this.closed) return;
+    const check = this.check;
+    const checked =
+      check !== undefined &&
+      !this.ending &&
+      (u.timings.speechStartAt ?? u.timings.speechEndAt) < check.until;
+    if (checked && !this.greeted) return this.answerHeard(u, check);
     if (utteranceEnded(u, this.activity()) === 'ignore') {
       // Too short to take the floor while the bot talks or thinks: a backchannel or noise.
       this.stats.ignoredUtterances++;
@@ -242,6 +345,15 @@ export class Conversation {
       return this.lineQuiet();
     }
     const { transcript, preemptive } = u.transcribe();
+    // Registered before the turn's own wait on the words: a machine ends the call before a reply.
+    if (checked) {
+      this.track(
+        transcript.then(
+          (t) => void this.judgeAnswer(check, t.text),
+          () => undefined,
+        ),
+      );
+    }
     this.startTurn({ source: 'speech', transcript, heard: u.timings, preemptive });
   }
 
@@ -329,6 +441,7 @@ export class Conversation {
     if (this.closed) return;
     this.ending = end;
     clearTimeout(this.maxTimer);
+    clearTimeout(this.check?.timer);
     this.idle.close();
     this.deps.log.info({ reason: end.reason }, 'the bot ends the call');
     this.deps.onEnd?.(end);
@@ -337,6 +450,7 @@ export class Conversation {
   /** The line may have gone quiet: start counting the caller's silence. */
   private lineQuiet(): void {
     if (this.closed || this.ending || this.active || this.hearing.callerSpeaking) return;
+    if (!this.greeted) return;
     if (this.dtmf.pending !== '') return;
     this.idle.quiet();
   }

@@ -30,10 +30,13 @@ export class CallLines {
     return speak({ output, tts, text, voice, kind, signal, cache });
   }
 
-  /** Synthesizes the plan's urgent lines into the cache, one after another, fallback first. */
-  async prepare(plan: CallPlan): Promise<void> {
+  /**
+   * Synthesizes the plan's urgent lines into the cache, one after another: `first` (a greeting
+   * not said yet), then the fallback line and the rest.
+   */
+  async prepare(plan: CallPlan, first: readonly string[] = []): Promise<void> {
     const { output, tts, cache, voice, signal, log } = this.o;
-    for (const text of urgentLines(plan)) {
+    for (const text of new Set([...first, ...urgentLines(plan)])) {
       if (signal.aborted) return;
       await prepareCachedSpeech({ output, tts, cache, text, voice, signal }).catch(
         (err: unknown) => {

@@ -16,7 +16,8 @@ import type { Campaign, CampaignSettings, CallStore, ClaimedRow } from '../store
 import { OutboundRequestError, type OutboundCalls } from './outbound-calls.js';
 import { normaliseIndianNumber } from './phone-number.js';
 
-export const RETRYABLE = ['busy', 'no-answer', 'failed'] as const;
+/** Outcomes a campaign may retry (all of them unless `retry.on` says otherwise). */
+export const RETRYABLE = ['busy', 'no-answer', 'failed', 'voicemail'] as const;
 /**
  * A row left in `dialing` by an instance whose lease lapsed is recovered at once; one left this
  * long by a live instance too (its placement hung).

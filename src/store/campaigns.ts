@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine } from './database.js';
 import { withQuickRetries } from './direct.js';
+import { FINAL_STATUSES } from './outbound.js';
 import type { CampaignRowState, CampaignStatus, CampaignsTable, Database } from './schema.js';
 
 export interface CampaignSettings {
@@ -368,7 +369,7 @@ export function finishedAttempts(
         'c.max_attempts',
         'c.retry_after_ms',
       ])
-      .where('o.status', 'in', ['completed', 'busy', 'no-answer', 'failed', 'canceled'])
+      .where('o.status', 'in', FINAL_STATUSES)
       .where((eb) =>
         eb.or([
           eb('r.state', '=', 'calling'),

@@ -29,6 +29,7 @@ export const FINAL_STATUSES: readonly OutboundStatus[] = [
   'no-answer',
   'failed',
   'canceled',
+  'voicemail',
 ];
 
 export interface OutboundUpdate {
@@ -94,7 +95,8 @@ export function insertOutbound(
 
 /**
  * Applies `u` to the call `id`. A final status is never replaced by a non-final one (a late
- * "answered" callback after "completed"), and the first final status stays.
+ * "answered" callback after "completed"), and the first final status stays, except that our own
+ * `voicemail` replaces Exotel's `completed` (the same call, known better).
  */
 export function updateOutbound(db: Kysely<Database>, id: string, u: OutboundUpdate): Promise<void> {
   return withQuickRetries('updateOutbound', () =>
@@ -105,7 +107,9 @@ export function updateOutbound(db: Kysely<Database>, id: string, u: OutboundUpda
         .where('id', '=', id)
         .executeTakeFirst();
       if (!row) return;
-      const final = FINAL_STATUSES.includes(row.status);
+      const final =
+        FINAL_STATUSES.includes(row.status) &&
+        !(row.status === 'completed' && u.status === 'voicemail');
       const set: Updateable<OutboundCallsTable> = { updated_at_ms: Date.now() };
       if (u.status !== undefined && !final) set.status = u.status;
       if (u.callSid !== undefined) set.exotel_call_sid = u.callSid;

@@ -9,14 +9,16 @@ import type { Generated } from 'kysely';
 export type CallStatus = 'live' | 'completed' | 'failed' | 'abandoned';
 export type HangupBy = 'caller' | 'bot' | 'unknown';
 /**
- * Why the call ended: the bot's decisions (end_call, transfer, idle, max_duration, refused), the
- * caller hanging up, Exotel stopping the stream, or the connection dropping with neither.
+ * Why the call ended: the bot's decisions (end_call, transfer, idle, max_duration, voicemail,
+ * refused), the caller hanging up, Exotel stopping the stream, or the connection dropping with
+ * neither.
  */
 export type EndReason =
   | 'end_call'
   | 'transfer'
   | 'idle'
   | 'max_duration'
+  | 'voicemail'
   | 'shutdown'
   | 'refused'
   | 'server_lost'
@@ -125,7 +127,16 @@ export interface InstancesTable {
 
 /** Where an outbound call stands: Exotel's statuses, plus `queued` before Exotel has it. */
 export type OutboundStatus =
-  'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+  | 'queued'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled'
+  /** Answered by a machine (the bot's answer check): ours, not Exotel's. */
+  | 'voicemail';
 
 /** A call we asked Exotel to place (POST /api/calls/outbound). */
 export interface OutboundCallsTable {
@@ -166,7 +177,7 @@ export interface CampaignsTable {
   window_start: string;
   window_end: string;
   timezone: string;
-  /** JSON array of outcomes to retry (busy, no-answer, failed). */
+  /** JSON array of outcomes to retry (busy, no-answer, failed, voicemail). */
   retry_on: string;
   max_attempts: number;
   retry_after_ms: number;
@@ -185,7 +196,7 @@ export interface CampaignRowsTable {
   state: CampaignRowState;
   attempts: number;
   next_at_ms: number;
-  /** The last attempt's outcome: completed, busy, no-answer, failed, canceled. */
+  /** The last attempt's outcome: completed, busy, no-answer, failed, canceled, voicemail. */
   outcome: string | null;
   /** The current (or last) attempt's outbound call id, chosen when the row is claimed. */
   outbound_id: string | null;

@@ -427,6 +427,7 @@ export class CallSession {
             at: Date.now(),
           });
         }
+        if (end.reason === 'voicemail') await this.markVoicemail();
         this.log.info({ reason: end.reason }, 'closing the stream');
         const code = end.reason === 'shutdown' ? CLOSE_GOING_AWAY : CLOSE_NORMAL;
         this.socket.close(
@@ -435,6 +436,32 @@ export class CallSession {
         );
       })(),
     );
+  }
+
+  /**
+   * An outbound call a machine answered: its outbound row says `voicemail` (a campaign retries
+   * it per its policy) before the stream closes and Exotel reports the call `completed`. Only the
+   * row of this very call: its CallSid must match.
+   */
+  private async markVoicemail(): Promise<void> {
+    const id = this.plan?.params['outbound_id'];
+    if (!id) return;
+    try {
+      const row = await this.deps.store.outbound.get(id);
+      if (!row || !this.callSid || row.callSid !== this.callSid) {
+        this.log.warn(
+          { code: 'OUTBOUND_NOT_THIS_CALL', outboundId: id },
+          'voicemail not marked: the outbound row is not this call',
+        );
+        return;
+      }
+      await this.deps.store.outbound.update(id, { status: 'voicemail', endedAtMs: Date.now() });
+    } catch (err) {
+      this.log.error(
+        { code: errorCode(err), outboundId: id },
+        'voicemail not marked on the outbound row',
+      );
+    }
   }
 
   private hangupBy(): HangupBy {

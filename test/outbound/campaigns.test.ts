@@ -12,7 +12,7 @@ import type { SimulatedCall } from '../../src/simulator/simulated-call.js';
 import { FakeExotel } from '../fakes/exotel-api.js';
 import { FakeOpenAI } from '../fakes/index.js';
 import { consoleCookie, eventually, startServer, type TestServer } from '../helpers/app.js';
-import { nextEcho } from '../helpers/calls.js';
+import { fixture, nextEcho } from '../helpers/calls.js';
 import { LLM, STT, TTS } from '../helpers/conversation-env.js';
 import { SKIP_POSTGRES, freshDatabase } from '../helpers/postgres.js';
 import { freePort, serveProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -54,6 +54,8 @@ async function start(port: number, env: Record<string, string> = {}): Promise<Te
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     CAMPAIGN_TICK_MS: '100',
     OUTBOUND_MAX_CALLS: '50',
+    // A silent callee (as these are) is greeted soon; the answer check itself is tested below.
+    OUTBOUND_GREET_AFTER_MS: '200',
     ...exotel.env(),
     ...env,
   });
@@ -162,6 +164,50 @@ describe('a campaign', () => {
     expect(lines[1]).toMatch(/^1,\+919876543200,Customer 0,1000,done,1,completed,[0-9a-f]{32},/);
     expect(lines[3]).toMatch(/^3,\+919876543202,Customer 2,1002,done,3,no-answer,[0-9a-f]{32},$/);
   }, 120_000);
+
+  it('retries a row a voicemail answered, per its policy', async () => {
+    const s = await start(await freePort());
+    openai.transcriptions.setDefault({
+      kind: 'text',
+      text: 'The number you are calling is not available. Please leave a message after the beep.',
+    });
+    const tried: Record<string, number> = {};
+    const machine = {
+      outcome: 'answer' as const,
+      talk: async (call: SimulatedCall) => {
+        await call.say(await fixture('hello-8k.wav', 8000));
+        await call.closed();
+      },
+    };
+    exotel.onDial((to) => {
+      tried[to] = (tried[to] ?? 0) + 1;
+      // …10: always a machine; …11: a machine, then the person; …12: the person.
+      if (to.endsWith('10') || (to.endsWith('11') && tried[to] === 1)) return machine;
+      return answer();
+    });
+    const res = await api(s, '/api/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'voicemail',
+        rows: [{ to: '9876543210' }, { to: '9876543211' }, { to: '9876543212' }],
+        concurrency: 3,
+        calls_per_second: 5,
+        window: ALL_DAY,
+        retry: { on: ['voicemail'], max_attempts: 2, after_ms: 200 },
+      }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    const done = await eventually(async () => {
+      const v = await view(s, id);
+      return v.status === 'completed' ? v : undefined;
+    }, 60_000);
+    expect(done.rows.map((r) => [r.to.slice(-2), r.attempts, r.outcome])).toEqual([
+      ['10', 2, 'voicemail'],
+      ['11', 2, 'completed'],
+      ['12', 1, 'completed'],
+    ]);
+    expect(done.counts.outcomes).toEqual({ voicemail: 1, completed: 2 });
+  }, 90_000);
 
   it('dials nobody outside its calling window, and says so', async () => {
     const s = await start(await freePort());

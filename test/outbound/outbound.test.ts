@@ -5,10 +5,11 @@
  * call details API; Exotel's rate limit is waited out; bad requests get clear 4xx answers.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SimulatedCall } from '../../src/simulator/simulated-call.js';
 import { FakeExotel } from '../fakes/exotel-api.js';
 import { FakeOpenAI } from '../fakes/index.js';
 import { consoleCookie, eventually, startServer, type TestServer } from '../helpers/app.js';
-import { fixture, nextEcho } from '../helpers/calls.js';
+import { fixture, nextEcho, nextMark } from '../helpers/calls.js';
 import { LLM, STT, TTS } from '../helpers/conversation-env.js';
 import { freePort } from '../helpers/server-process.js';
 
@@ -50,6 +51,8 @@ async function start(env: Record<string, string> = {}): Promise<TestServer> {
     GREETING_TEXT: 'Namaste.',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
+    // A silent callee is greeted soon; tests of the answer check set their own.
+    OUTBOUND_GREET_AFTER_MS: '300',
     ...exotel.env(),
     ...env,
   });
@@ -323,5 +326,115 @@ describe('refusing a call', () => {
     const second = await place(s, { to: '9812345671' });
     expect(second.status).toBe(429);
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe('OUTBOUND_BUSY');
+  });
+});
+
+describe('the answer check (voicemail)', () => {
+  const VOICEMAIL =
+    'The person you are calling is not available. Please leave a message after the beep.';
+  const greetings = (s: TestServer) =>
+    s.logs.filter((l) => l.msg === 'greeting started').map((l) => l.after);
+
+  it('ends a call a voicemail greeting answers, says nothing to it, and keeps `voicemail` over Exotel\'s "completed"', async () => {
+    // The default wait: a machine talks well before it is up.
+    const s = await start({ OUTBOUND_GREET_AFTER_MS: '2000' });
+    openai.transcriptions.setDefault({ kind: 'text', text: VOICEMAIL, ...STT });
+    let sim: SimulatedCall | undefined;
+    exotel.onDial(() => ({
+      outcome: 'answer',
+      talk: async (call) => {
+        sim = call;
+        // A machine starts talking as soon as it picks up, and goes on.
+        await call.say(await fixture('hello-8k.wav', 8000));
+        await call.closed();
+      },
+    }));
+    const { id } = (await (await place(s, { to: '9812345670' })).json()) as { id: string };
+    const done = await eventually(async () => {
+      const v = await view(s, id);
+      return v.record?.status === 'completed' && exotel.placed[0]?.callbacks.length === 2
+        ? v
+        : undefined;
+    }, 20_000);
+    expect(done.status).toBe('voicemail');
+    expect(exotel.placed[0]!.callbacks.at(-1)).toMatchObject({ status: 'completed', answer: 200 });
+    expect((await view(s, id)).status).toBe('voicemail');
+    const record = (await (
+      await fetch(`${s.httpBase}/api/calls/${done.record!.id}`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      })
+    ).json()) as { call: { endReason: string; hangupBy: string } };
+    expect(record.call).toMatchObject({ endReason: 'voicemail', hangupBy: 'bot' });
+    // Not a word to the machine: no greeting, no reply, no LLM request.
+    expect(sim!.botAudio.length).toBe(0);
+    expect(greetings(s)).toEqual([]);
+    expect(openai.chat.requests).toHaveLength(0);
+    const verdict = s.logs.find((l) => l.msg === 'answer check: a machine answered');
+    expect(verdict?.cues).toEqual(expect.arrayContaining(['leave a message', 'after the beep']));
+    // Fixed cue words are logged; the transcript is not.
+    expect(JSON.stringify(s.logs)).not.toContain('The person you are calling');
+  });
+
+  it('greets as soon as a person says "hello", without waiting out the silence', async () => {
+    const s = await start({ OUTBOUND_GREET_AFTER_MS: '6000' });
+    openai.transcriptions.enqueue({ kind: 'text', text: 'Haan ji?', ...STT });
+    exotel.onDial(() => ({
+      outcome: 'answer',
+      talk: async (call) => {
+        const greeted = nextEcho(call, 'greeting_done');
+        await call.say(await fixture('haan-16k.wav', 8000));
+        await greeted;
+        const answered = nextEcho(call, 'response_done');
+        await call.say(await fixture('hello-8k.wav', 8000));
+        await answered;
+      },
+    }));
+    const { id } = (await (await place(s, { to: '9812345670' })).json()) as { id: string };
+    const done = await eventually(async () => {
+      const v = await view(s, id);
+      return v.status === 'completed' && v.record?.status === 'completed' ? v : undefined;
+    }, 20_000);
+    expect(done.record!.turnCount).toBe(1);
+    expect(greetings(s)).toEqual(['hello']);
+    // The "hello" is answered by the greeting, not by a turn of its own.
+    const userWords = openai.chat.requests.flatMap((r) =>
+      r.body.messages.filter((m) => m.role === 'user').map((m) => m.content),
+    );
+    expect(userWords).not.toContain('Haan ji?');
+  });
+
+  it('greets a silent callee after OUTBOUND_GREET_AFTER_MS, and still hangs up on a machine that speaks after', async () => {
+    const s = await start({ OUTBOUND_GREET_AFTER_MS: '300' });
+    openai.transcriptions.setDefault({
+      kind: 'text',
+      text: 'आप जिस नंबर पर कॉल कर रहे हैं वह अभी स्विच ऑफ है।',
+      ...STT,
+    });
+    exotel.onDial(() => ({
+      outcome: 'answer',
+      talk: async (call) => {
+        await nextMark(call, 'greeting_done');
+        await call.say(await fixture('hello-8k.wav', 8000));
+        await call.closed();
+      },
+    }));
+    const { id } = (await (await place(s, { to: '9812345670' })).json()) as { id: string };
+    await eventually(async () => (await view(s, id)).status === 'voicemail', 20_000);
+    expect(greetings(s)).toEqual(['silence']);
+    // The machine's words ended the call before any reply was asked for.
+    expect(openai.chat.requests).toHaveLength(0);
+  });
+
+  it('is off with OUTBOUND_VOICEMAIL_CHECK_MS=0: the bot greets at once', async () => {
+    const s = await start({ OUTBOUND_VOICEMAIL_CHECK_MS: '0' });
+    exotel.onDial(() => ({
+      outcome: 'answer',
+      talk: async (call) => {
+        await nextEcho(call, 'greeting_done');
+      },
+    }));
+    const { id } = (await (await place(s, { to: '9812345670' })).json()) as { id: string };
+    await eventually(async () => (await view(s, id)).status === 'completed', 20_000);
+    expect(greetings(s)).toEqual(['start']);
   });
 });
