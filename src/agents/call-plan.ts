@@ -7,6 +7,7 @@
 import type { Config } from '../config/index.js';
 import { buildSystemPrompt, languageHint } from '../conversation/persona.js';
 import type { TurnDetectorOptions } from '../conversation/turn-detector.js';
+import { numberStyleFor, type NumberStyle } from '../speech/numbers.js';
 import type { HttpTool } from '../tools/toolbox.js';
 import type { AgentRegistry } from './registry.js';
 import { resolveCallAgent } from './resolve.js';
@@ -22,6 +23,8 @@ export interface CallPlan {
   /** ISO-639-1 hint for speech to text; undefined lets the model detect it. */
   readonly sttLanguage: string | undefined;
   readonly voice: string;
+  /** How numbers are read aloud (the `numbers` parameter, the profile's, or the language's). */
+  readonly numbers: NumberStyle;
   readonly greeting: string;
   /** Said when a provider fails; synthesized ahead and cached. */
   readonly fallbackText: string;
@@ -97,6 +100,7 @@ export function resolveCallPlan(
     language: params['language'],
     sttLanguage: languageHint(params['language']),
     voice: o.voice ?? config.tts.voice,
+    numbers: numberStyle(params['numbers'], profile?.numbers, params['language'], warnings),
     greeting: params['greeting_text']?.trim() || config.greetingText,
     fallbackText: o.fallbackText ?? config.fallbackText,
     models: {
@@ -147,6 +151,18 @@ export function resolveCallPlan(
     },
   };
   return { plan: deepFreeze(plan), warnings };
+}
+
+/** The `numbers` parameter when it is valid, else the profile's, else the language's. */
+function numberStyle(
+  param: string | undefined,
+  profile: NumberStyle | undefined,
+  language: string | undefined,
+  warnings: string[],
+): NumberStyle {
+  if (param === 'english' || param === 'hindi') return param;
+  if (param !== undefined) warnings.push('numbers must be english or hindi: ignored');
+  return profile ?? numberStyleFor(language);
 }
 
 /** Freezes the plan's own records; the profile's objects are frozen already. */

@@ -118,6 +118,8 @@ export const agentProfileFileSchema = z.strictObject({
     })
     .optional(),
   max_call_ms: msSetting(MAX_CALL_MS_RANGE).optional(),
+  /** How numbers are read aloud: English words, or Hindi in Devanagari (default from language). */
+  numbers: z.enum(['english', 'hindi'], { error: 'must be english or hindi' }).optional(),
 });
 
 export type AgentProfileFile = z.infer<typeof agentProfileFileSchema>;
@@ -157,6 +159,8 @@ export interface AgentProfile {
     readonly message?: string;
   };
   readonly maxCallMs?: number;
+  /** How numbers are read aloud; unset: from the language (speech/numbers.ts). */
+  readonly numbers?: 'english' | 'hindi';
 }
 
 /** One problem in a profile file: the field (a dotted path) and what is wrong with it. */
@@ -307,6 +311,7 @@ export function toAgentProfile(
           }),
         }),
     ...(file.max_call_ms === undefined ? {} : { maxCallMs: file.max_call_ms }),
+    ...(file.numbers === undefined ? {} : { numbers: file.numbers }),
   };
   return Object.freeze(profile);
 }

@@ -181,6 +181,13 @@ function conversation(detail: CallDetail, origin: number, hasRecording: boolean)
         <div class="meta">${at} <span>Bot</span> ${badges}</div>
         ${toolCalls(t)} ${t.filler && html`<p class="filler">While the tool ran: “${t.filler}”</p>`}
         ${botWords(t)}
+        ${
+          t.spokenText &&
+          html`<details class="spoken">
+            <summary>Spoken as</summary>
+            <p class="words">${t.spokenText}</p>
+          </details>`
+        }
       </li>`,
     });
   }

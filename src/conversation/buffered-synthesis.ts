@@ -16,9 +16,12 @@ export class BufferedSynthesis implements AsyncIterable<Buffer> {
 
   constructor(
     private readonly tts: TtsProvider,
+    /** The sentence as written (what the record and heard-text keep). */
     readonly text: string,
     voice: string,
     signal: AbortSignal,
+    /** What TTS is given: the sentence with its numbers in words. */
+    readonly said: string = text,
   ) {
     void this.run(voice, signal);
   }
@@ -48,7 +51,7 @@ export class BufferedSynthesis implements AsyncIterable<Buffer> {
   private async run(voice: string, signal: AbortSignal): Promise<void> {
     this.requestAt = performance.now();
     try {
-      for await (const chunk of this.tts.synthesize({ text: this.text, voice, signal })) {
+      for await (const chunk of this.tts.synthesize({ text: this.said, voice, signal })) {
         this.firstByteAt ??= performance.now();
         this.bytes += chunk.length;
         this.chunks.push(chunk);

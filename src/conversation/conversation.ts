@@ -128,6 +128,7 @@ export class Conversation {
       tts: deps.tts,
       cache: deps.ttsCache,
       voice: plan.voice,
+      numbers: plan.numbers,
       signal,
       log,
     });

@@ -22,6 +22,8 @@ export interface Speech {
   readonly sentences: SpokenSentence[];
   /** Everything produced for it, written or not (a reply cut short produced more). */
   readonly produced: string[];
+  /** The words TTS was given for each of `produced` (numbers in words: speech/numbers.ts). */
+  readonly said: string[];
 }
 
 /** A fixed line said as one utterance. */
@@ -31,8 +33,16 @@ export function lineSpeech(
   text: string,
   utterance: Utterance,
   audioMs: number,
+  said: string = text,
 ): Speech {
-  return { kind, round, utterance, sentences: [{ text, audioMs }], produced: [text] };
+  return {
+    kind,
+    round,
+    utterance,
+    sentences: [{ text, audioMs }],
+    produced: [text],
+    said: [said],
+  };
 }
 
 /** What the caller heard of a speech: all of it, or the part `heardMs` of audio carried. */

@@ -8,6 +8,7 @@ import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TtsProvider } from '../providers/tts/types.js';
 import type { AudioOutput, UtteranceKind } from './audio-output.js';
+import { speakNumbers, type NumberStyle } from '../speech/numbers.js';
 import { prepareCachedSpeech, speak, type SpeakResult } from './speak.js';
 import type { TtsCache } from './tts-cache.js';
 
@@ -16,6 +17,8 @@ export interface CallLinesOptions {
   tts: TtsProvider;
   cache: TtsCache;
   voice: string;
+  /** How numbers in a line are read. */
+  numbers: NumberStyle;
   /** The call's signal. */
   signal: AbortSignal;
   log: Logger;
@@ -24,10 +27,15 @@ export interface CallLinesOptions {
 export class CallLines {
   constructor(private readonly o: CallLinesOptions) {}
 
+  /** The words TTS is given for `text`: its numbers in words. */
+  spoken(text: string): string {
+    return speakNumbers(text, this.o.numbers);
+  }
+
   /** Says `text` as one utterance (cancelled with `signal`, by default the call's). */
   say(kind: UtteranceKind, text: string, signal = this.o.signal): Promise<SpeakResult> {
     const { output, tts, cache, voice } = this.o;
-    return speak({ output, tts, text, voice, kind, signal, cache });
+    return speak({ output, tts, text: this.spoken(text), voice, kind, signal, cache });
   }
 
   /**
@@ -38,11 +46,16 @@ export class CallLines {
     const { output, tts, cache, voice, signal, log } = this.o;
     for (const text of new Set([...first, ...urgentLines(plan)])) {
       if (signal.aborted) return;
-      await prepareCachedSpeech({ output, tts, cache, text, voice, signal }).catch(
-        (err: unknown) => {
-          if (!signal.aborted) log.warn({ code: errorCode(err) }, 'line not pre-synthesized');
-        },
-      );
+      await prepareCachedSpeech({
+        output,
+        tts,
+        cache,
+        text: this.spoken(text),
+        voice,
+        signal,
+      }).catch((err: unknown) => {
+        if (!signal.aborted) log.warn({ code: errorCode(err) }, 'line not pre-synthesized');
+      });
     }
   }
 }

@@ -22,7 +22,8 @@ export const PHONE_CALL_RULES = [
   '- Never use markdown, lists, headings, emojis or special symbols.',
   '- Ask only one question at a time.',
   '- Say numbers, prices, dates and times the way people say them aloud, in words ' +
-    '(for example "pandrah sau rupaye", not "₹1,500").',
+    '(for example "pandrah sau rupaye", not "₹1,500"; amounts in lakh and crore; phone ' +
+    'numbers, OTPs and account numbers digit by digit).',
   '- If you do not know something, say so; never make up facts, prices or policies.',
 ].join('\n');
 

@@ -20,6 +20,7 @@ import type { AudioOutput } from './audio-output.js';
 import { BufferedSynthesis } from './buffered-synthesis.js';
 import type { Speech } from './heard-text.js';
 import { SentenceAggregator } from './sentence-aggregator.js';
+import { speakNumbers, type NumberStyle } from '../speech/numbers.js';
 import type { ReplyTimings } from './turn-record.js';
 
 export interface ReplyDeps {
@@ -27,6 +28,8 @@ export interface ReplyDeps {
   llm: LlmProvider;
   tts: TtsProvider;
   voice: string;
+  /** How numbers are read: each sentence goes to TTS with its numbers in words. */
+  numbers: NumberStyle;
   log: Logger;
 }
 
@@ -66,7 +69,14 @@ export class Reply {
     /** Audio of the turn still being written (asked at the first write), waited for. */
     private readonly after: () => Promise<unknown> = () => Promise.resolve(),
   ) {
-    this.speech = { kind: 'reply', round, utterance: undefined, sentences: [], produced: [] };
+    this.speech = {
+      kind: 'reply',
+      round,
+      utterance: undefined,
+      sentences: [],
+      produced: [],
+      said: [],
+    };
   }
 
   /** Error codes met so far (the ones a failed `run()` leaves behind too). */
@@ -197,11 +207,13 @@ export class Reply {
     for await (const text of sentences) {
       this.timings.firstSentenceAt ??= performance.now();
       this.speech.produced.push(text);
+      const said = speakNumbers(text, this.deps.numbers);
+      this.speech.said.push(said);
       while (this.speech.produced.length - this.written > 2 && !signal.aborted) {
         await new Promise<void>((r) => (this.wakeSynth = r));
       }
       if (signal.aborted) break;
-      syntheses.push(new BufferedSynthesis(this.deps.tts, text, this.deps.voice, signal));
+      syntheses.push(new BufferedSynthesis(this.deps.tts, text, this.deps.voice, signal, said));
     }
     syntheses.close();
   }
@@ -212,7 +224,7 @@ export class Reply {
         this.write(
           attempt === 1
             ? first
-            : new BufferedSynthesis(this.deps.tts, first.text, this.deps.voice, signal),
+            : new BufferedSynthesis(this.deps.tts, first.text, this.deps.voice, signal, first.said),
         ),
       {
         attempts: 2,

@@ -67,6 +67,8 @@ export interface TurnRecord {
   botText: string;
   /** What the caller heard of it (equal to botText unless interrupted). */
   heardText: string;
+  /** What TTS was given for botText, when it differs (numbers in words: speech/numbers.ts). */
+  spokenText?: string;
   interrupted: boolean;
   /** The reply was the fallback line after a provider failure. */
   fallback: boolean;

@@ -213,7 +213,7 @@ export class Turn {
       this.round = round;
       const lastRound = round > plan.tools.maxRounds;
       const reply = new Reply(
-        { ...this.deps, voice: plan.voice },
+        { ...this.deps, voice: plan.voice, numbers: plan.numbers },
         {
           messages,
           ...(offered
@@ -390,7 +390,9 @@ export class Turn {
   private async say(kind: Speech['kind'], utt: UtteranceKind, text: string, round: number) {
     await this.writing;
     const said = await this.deps.lines.say(utt, text, this.controller.signal);
-    this.speeches.push(lineSpeech(kind, round, text, said.utterance, said.audioMs));
+    this.speeches.push(
+      lineSpeech(kind, round, text, said.utterance, said.audioMs, this.deps.lines.spoken(text)),
+    );
   }
 
   /**
@@ -428,6 +430,8 @@ export class Turn {
     if (this.waiting) r.toolCalls.push(...this.waiting.unfinished('cancelled: the caller spoke'));
     this.waiting = undefined;
     r.botText = this.speeches.flatMap((s) => s.produced).join(' ');
+    const spoken = this.speeches.flatMap((s) => s.said).join(' ');
+    if (spoken !== r.botText) r.spokenText = spoken;
     r.heardText = heard.filter(Boolean).join(' ');
     // The model sees its own words of the final round (and the fallback), as heard.
     const answer = this.speeches

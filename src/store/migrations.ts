@@ -331,6 +331,13 @@ const campaigns: Migration = {
   },
 };
 
+/** Bot turns: the words sent to TTS when they differ from the LLM's (numbers in words). */
+const spokenText: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('turns').addColumn('spoken_text', 'text').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_actions': actions,
@@ -338,6 +345,7 @@ const migrations: Record<string, Migration> = {
   '0004_recordings': recordings,
   '0005_outbound': outbound,
   '0006_campaigns': campaigns,
+  '0007_spoken_text': spokenText,
 };
 
 /** The migrations in order (exported for tests that start from an older schema). */

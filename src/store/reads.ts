@@ -65,6 +65,8 @@ export interface TurnRow {
   text: string;
   /** Bot turns only. */
   heardText?: string;
+  /** Bot turns: the words TTS was given, when they differ from `text` (numbers in words). */
+  spokenText?: string;
   interrupted: boolean;
   fallback: boolean;
   preemptiveStt: boolean;
@@ -161,6 +163,7 @@ function toTurn(r: Selectable<TurnsTable>): TurnRow {
     source: r.source,
     text: r.text,
     heardText: opt(r.heard_text),
+    spokenText: opt(r.spoken_text),
     interrupted: r.interrupted === 1,
     fallback: r.fallback === 1,
     preemptiveStt: r.preemptive_stt === 1,

@@ -74,6 +74,8 @@ export interface TurnsTable {
   text: string;
   /** Bot rows only: what the caller heard of `text`. */
   heard_text: string | null;
+  /** Bot rows only: the words TTS was given, when not `text` (numbers in words); else null. */
+  spoken_text: string | null;
   interrupted: number;
   fallback: number;
   preemptive_stt: number;

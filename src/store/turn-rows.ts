@@ -81,6 +81,7 @@ export function turnRows(
       role: 'user',
       text: cleanText(turn.userText),
       heard_text: null,
+      spoken_text: null,
       at_ms: userAt,
       tool_calls: '[]',
       filler: null,
@@ -91,6 +92,10 @@ export function turnRows(
       role: 'bot',
       text: cleanText(turn.botText),
       heard_text: cleanText(turn.heardText),
+      spoken_text:
+        turn.spokenText === undefined || turn.spokenText === turn.botText
+          ? null
+          : cleanText(turn.spokenText),
       interrupted: turn.interrupted ? 1 : 0,
       fallback: turn.fallback ? 1 : 0,
       at_ms: wallMs(t.firstAudioAt ?? t.llmRequestAt ?? t.replyEndAt) ?? userAt,

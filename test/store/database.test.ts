@@ -108,7 +108,7 @@ describeEngines('migrations', (engine) => {
         .selectFrom('kysely_migration' as never)
         .select(sql<number>`count(*)`.as('n'))
         .executeTakeFirstOrThrow();
-      expect(Number(applied.n)).toBe(6);
+      expect(Number(applied.n)).toBe(7);
       for (const table of [
         'calls',
         'turns',
