@@ -237,6 +237,7 @@ describe('one call', () => {
       turns: 17,
       exchanges: [
         ['<script>alert(1)</script> hello', 'First half of the answer. Second half <b>bold</b>.'],
+        ['Kitna due hai?', 'Aapka due ₹4,500 hai.'],
       ],
     });
     await s.voicebot.store.flush(5_000);
@@ -259,6 +260,13 @@ describe('one call', () => {
     expect(unheard).toBe(' Second half &lt;b&gt;bold&lt;/b&gt;.');
     // Turn 2 called a tool; turn 5 came from the keypad; turn 9 was the fallback line.
     expect(body).toContain('Tool <code>lookup_loan</code> · ok');
+    // Turn 2's numbers were read out in words: the LLM's text shows, the spoken form beside it.
+    const turn2 = /<li class="msg bot" data-turn="2">([\s\S]*?)<\/li>/.exec(body)![1]!;
+    expect(turn2).toContain('Aapka due ₹4,500 hai.');
+    expect(turn2).toMatch(
+      /<summary>Spoken as<\/summary>\s*<p class="words">Aapka due four thousand five hundred rupees hai\.<\/p>/,
+    );
+    expect(turn3).not.toContain('Spoken as');
     expect(body).toContain('{&quot;outstanding&quot;:150000');
     expect(body).toMatch(/pressed <kbd>4<\/kbd> <kbd>5<\/kbd> <kbd>1<\/kbd> <kbd>2<\/kbd>/);
     expect(body).toContain('fallback line');

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { wavHeader } from '../../src/audio/wav.js';
 import { recordingPath } from '../../src/recording/recordings.js';
+import { speakNumbers } from '../../src/speech/numbers.js';
 import type { TurnRecord } from '../../src/conversation/turn-record.js';
 import type { CallStore } from '../../src/store/index.js';
 
@@ -90,6 +91,8 @@ export async function seedCall(store: CallStore, o: SeedOptions): Promise<string
       userText: dtmf ? '4 5 1 2' : user,
       botText: fallback ? 'Maaf kijiye, ek second, main dobara check karti hoon.' : bot,
       heardText: fallback ? 'Maaf kijiye, ek second, main dobara check karti hoon.' : heard,
+      // What TTS got, when its numbers were read out in words.
+      ...(!fallback && /\d/.test(bot) ? { spokenText: speakNumbers(bot, 'english') } : {}),
       interrupted,
       fallback,
       preemptiveStt: i % 2 === 0,
