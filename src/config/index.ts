@@ -22,6 +22,9 @@ export interface Config {
     /** Longest silence allowed between two chunks of a streaming response. */
     readonly stallMs: number;
     readonly cacheMaxBytes: number;
+    /** 0: no folder (memory only). */
+    readonly cacheDiskMaxBytes: number;
+    readonly prewarm: boolean;
   };
   readonly greetingText: string;
   readonly logLevel: string;
@@ -182,6 +185,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.TTS_TIMEOUT_MS,
       stallMs: e.TTS_STALL_MS,
       cacheMaxBytes: e.TTS_CACHE_MAX_BYTES,
+      cacheDiskMaxBytes: e.TTS_CACHE_DISK_MAX_BYTES,
+      prewarm: e.TTS_PREWARM,
     },
     greetingText: e.GREETING_TEXT,
     logLevel: e.LOG_LEVEL,

@@ -56,6 +56,17 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .default(64 * 1024 * 1024),
+  /** The synthesized-lines folder under DATA_DIR, shared by workers and kept across restarts. */
+  TTS_CACHE_DISK_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024 * 1024),
+  /** Synthesize every profile's greeting and fixed lines at start-up. */
+  TTS_PREWARM: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   PLAYBACK_FRAME_MS: z.coerce
     .number()
     .int()

@@ -47,7 +47,7 @@ export class CallLines {
     for (const text of new Set([...first, ...urgentLines(plan)])) {
       if (signal.aborted) return;
       await prepareCachedSpeech({
-        output,
+        sampleRate: output.sampleRate,
         tts,
         cache,
         text: this.spoken(text),

@@ -36,7 +36,8 @@ export interface SpeakResult {
 export async function speak(opts: SpeakOptions): Promise<SpeakResult> {
   const { output, tts, text, voice, kind, signal, cache } = opts;
   const key = cache ? ttsCacheKey(text, voice, tts.model, output.sampleRate) : '';
-  const cached = cache?.get(key);
+  // Memory, then the shared folder (another process or an earlier run made it).
+  const cached = cache?.get(key) ?? (cache ? await cache.load(key) : undefined);
   if (cached) {
     const audioMs = cached.length / ((output.sampleRate * 2) / 1000);
     return { utterance: await output.playPcm(kind, cached), fromCache: true, audioMs };
@@ -77,7 +78,8 @@ export async function speak(opts: SpeakOptions): Promise<SpeakResult> {
 }
 
 export interface PrepareOptions {
-  output: AudioOutput;
+  /** The rate the audio is cached at (the call's stream rate). */
+  sampleRate: number;
   tts: TtsProvider;
   cache: TtsCache;
   text: string;
@@ -85,21 +87,45 @@ export interface PrepareOptions {
   signal: AbortSignal;
 }
 
-/** Synthesizes `text` into the cache at the call's rate without playing it (no-op when cached). */
+/** Synthesizes `text` into the cache at `sampleRate` without playing it (no-op when cached). */
 export function prepareCachedSpeech(opts: PrepareOptions): Promise<void> {
-  const { output, tts, cache, text, voice, signal } = opts;
-  const key = ttsCacheKey(text, voice, tts.model, output.sampleRate);
-  return cache.fill(key, async () => {
-    const resampler = await createStreamResampler(tts.sampleRate, output.sampleRate);
+  return prepareAtRates({ ...opts, rates: [opts.sampleRate] });
+}
+
+/**
+ * Synthesizes `text` into the cache at each of `rates` from one TTS request (no-op when all are
+ * cached): the first missing rate is made under the cache's lock, the others resampled from the
+ * same audio.
+ */
+export async function prepareAtRates(
+  opts: Omit<PrepareOptions, 'sampleRate'> & { rates: readonly number[] },
+): Promise<void> {
+  const { tts, cache, text, voice, signal } = opts;
+  const keyOf = (rate: number) => ttsCacheKey(text, voice, tts.model, rate);
+  const missing: number[] = [];
+  for (const rate of opts.rates) if (!(await cache.load(keyOf(rate)))) missing.push(rate);
+  const [first, ...rest] = missing;
+  if (first === undefined) return;
+  await cache.fill(keyOf(first), async () => {
+    const resamplers = await Promise.all(
+      [first, ...rest].map((rate) => createStreamResampler(tts.sampleRate, rate)),
+    );
     try {
-      const parts: Buffer[] = [];
+      const parts: Buffer[][] = resamplers.map(() => []);
       for await (const chunk of tts.synthesize({ text, voice, signal })) {
-        parts.push(Buffer.from(bytesFromPcm(resampler.push(pcmFromBytes(chunk)))));
+        const pcm = pcmFromBytes(chunk);
+        resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.push(pcm)))));
       }
-      parts.push(Buffer.from(bytesFromPcm(resampler.flush())));
-      return signal.aborted ? undefined : Buffer.concat(parts);
+      if (signal.aborted) return undefined;
+      resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.flush()))));
+      for (const [i, rate] of rest.entries()) {
+        await cache.put(keyOf(rate), Buffer.concat(parts[i + 1]!));
+      }
+      return Buffer.concat(parts[0]!);
     } finally {
-      resampler.destroy();
+      for (const r of resamplers) r.destroy();
     }
   });
+  // Another process made them: read the other rates it wrote.
+  for (const rate of rest) await cache.load(keyOf(rate));
 }

@@ -2,7 +2,29 @@
  * Cache of synthesized audio at the stream rate, keyed by everything that changes the sound
  * (text, voice, model, rate). A repeated greeting or fallback line costs no TTS call and starts
  * at once. Least recently used entries go first once `maxBytes` is reached.
+ *
+ * With a folder (`DATA_DIR/tts-cache`), entries are also files there, shared by the server's
+ * processes (`WORKERS`) and kept across restarts: a miss in memory looks on disk before TTS, and
+ * a process about to synthesize a line takes a lock file so that another process making the same
+ * line waits for its file instead of paying for a second synthesis. The folder is kept under
+ * `maxDiskBytes`, oldest files first.
  */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface TtsDiskOptions {
+  dir: string;
+  maxDiskBytes: number;
+  /** A disk error (the cache goes on in memory). */
+  onError?: (err: unknown, what: string) => void;
+}
+
+/** A lock older than this is taken for abandoned (its process died mid-synthesis). */
+const STALE_LOCK_MS = 30_000;
+/** How long a process waits for another's synthesis of the same line, and how often it looks. */
+const LOCK_WAIT_MS = 15_000;
+const LOCK_POLL_MS = 50;
 
 export function ttsCacheKey(
   text: string,
@@ -20,7 +42,111 @@ export class TtsCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    private readonly disk?: TtsDiskOptions,
+  ) {}
+
+  /** Where an entry lives on disk. */
+  private fileOf(key: string): string {
+    const name = createHash('sha256').update(key).digest('hex').slice(0, 40);
+    return join(this.disk!.dir, `${name}.pcm`);
+  }
+
+  /**
+   * The entry from disk into memory, when another process (or an earlier run) made it; the file
+   * starts with its key, so a name collision is a miss.
+   */
+  async load(key: string): Promise<Buffer | undefined> {
+    const hit = this.entries.get(key);
+    if (hit || !this.disk) return hit;
+    let file: Buffer;
+    try {
+      file = await readFile(this.fileOf(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.disk.onError?.(err, 'read');
+      return undefined;
+    }
+    const keyBytes = Buffer.byteLength(key);
+    if (file.length < 4 + keyBytes || file.readUInt32LE(0) !== keyBytes) return undefined;
+    if (file.toString('utf8', 4, 4 + keyBytes) !== key) return undefined;
+    const pcm = file.subarray(4 + keyBytes);
+    this.setInMemory(key, pcm);
+    return pcm;
+  }
+
+  private async persist(key: string, pcm: Buffer): Promise<void> {
+    const disk = this.disk!;
+    const file = this.fileOf(key);
+    const keyBytes = Buffer.from(key);
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(keyBytes.length, 0);
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      await mkdir(disk.dir, { recursive: true });
+      await writeFile(tmp, Buffer.concat([header, keyBytes, pcm]));
+      await rename(tmp, file);
+      await this.prune();
+    } catch (err) {
+      disk.onError?.(err, 'write');
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Keeps the folder under `maxDiskBytes`, oldest files first. */
+  async prune(): Promise<void> {
+    const disk = this.disk;
+    if (!disk) return;
+    const names = (await readdir(disk.dir).catch(() => [] as string[])).filter((n) =>
+      n.endsWith('.pcm'),
+    );
+    const files = (
+      await Promise.all(
+        names.map(async (n) => {
+          const path = join(disk.dir, n);
+          const st = await stat(path).catch(() => undefined);
+          return st ? { path, size: st.size, at: st.mtimeMs } : undefined;
+        }),
+      )
+    ).filter((f) => f !== undefined);
+    let total = files.reduce((sum, f) => sum + f.size, 0);
+    for (const f of files.sort((a, b) => a.at - b.at)) {
+      if (total <= disk.maxDiskBytes) break;
+      await unlink(f.path).catch(() => undefined);
+      total -= f.size;
+    }
+  }
+
+  /**
+   * Takes the lock on making `key` (true), or waits while another process holds it and then
+   * reads what it made (false). A lock left by a dead process is taken over after a while.
+   */
+  private async lock(key: string): Promise<boolean> {
+    const path = `${this.fileOf(key)}.lock`;
+    await mkdir(this.disk!.dir, { recursive: true }).catch(() => undefined);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await (await open(path, 'wx')).close();
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return true;
+      }
+      const st = await stat(path).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
+      if (await this.load(key)) return false;
+      if (!st) continue;
+      if (Date.now() > deadline) return true;
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+  }
+
+  private unlock(key: string): Promise<void> {
+    return unlink(`${this.fileOf(key)}.lock`).catch(() => undefined);
+  }
 
   get(key: string): Buffer | undefined {
     const hit = this.entries.get(key);
@@ -40,7 +166,17 @@ export class TtsCache {
   }
 
   set(key: string, pcm: Buffer): void {
-    if (pcm.length > this.maxBytes) return;
+    if (this.setInMemory(key, pcm) && this.disk) void this.persist(key, pcm);
+  }
+
+  /** `set`, resolving once the entry is on disk too (when there is a folder). */
+  async put(key: string, pcm: Buffer): Promise<void> {
+    if (this.setInMemory(key, pcm) && this.disk) await this.persist(key, pcm);
+  }
+
+  /** False when the entry is too big to keep. */
+  private setInMemory(key: string, pcm: Buffer): boolean {
+    if (pcm.length > this.maxBytes) return false;
     const old = this.entries.get(key);
     if (old) {
       this.bytes -= old.length;
@@ -53,6 +189,7 @@ export class TtsCache {
       this.entries.delete(k);
       this.bytes -= v.length;
     }
+    return true;
   }
 
   /**
@@ -63,14 +200,28 @@ export class TtsCache {
     if (this.entries.has(key)) return Promise.resolve();
     let pending = this.filling.get(key);
     if (!pending) {
-      pending = make()
-        .then((pcm) => {
-          if (pcm) this.set(key, pcm);
-        })
-        .finally(() => this.filling.delete(key));
+      pending = this.makeOnce(key, make).finally(() => this.filling.delete(key));
       this.filling.set(key, pending);
     }
     return pending;
+  }
+
+  /** From disk if it is there; else made, under the folder's lock so processes make it once. */
+  private async makeOnce(key: string, make: () => Promise<Buffer | undefined>): Promise<void> {
+    if (!this.disk) {
+      const pcm = await make();
+      if (pcm) this.set(key, pcm);
+      return;
+    }
+    if (await this.load(key)) return;
+    if (!(await this.lock(key))) return;
+    try {
+      if (await this.load(key)) return;
+      const pcm = await make();
+      if (pcm && this.setInMemory(key, pcm)) await this.persist(key, pcm);
+    } finally {
+      await this.unlock(key);
+    }
   }
 
   get size(): number {

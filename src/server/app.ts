@@ -26,6 +26,8 @@ import type { CallSession } from '../telephony/call-session.js';
 import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
 import { registerConsole } from '../console/routes.js';
+import { join } from 'node:path';
+import { warmLines, type WarmUpResult } from '../conversation/line-warmup.js';
 import { ExotelApi } from '../outbound/exotel-api.js';
 import { OutboundCalls } from '../outbound/outbound-calls.js';
 import { registerOutbound } from '../outbound/routes.js';
@@ -54,6 +56,8 @@ export interface VoicebotApp {
   app: FastifyInstance;
   registry: CallRegistry;
   ttsCache: TtsCache;
+  /** The start-up synthesis of every line (undefined when TTS_PREWARM is off or it failed). */
+  warmed: Promise<WarmUpResult | undefined>;
   pacer: Pacer;
   store: CallStore;
   postCall: PostCallWorker;
@@ -99,7 +103,20 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     void sweepRecordings(config.recording.dir, config.recording.retentionDays, logger);
   sweep();
   const retention = setInterval(sweep, RETENTION_SWEEP_MS).unref();
-  const ttsCache = new TtsCache(config.tts.cacheMaxBytes);
+  const ttsCache = new TtsCache(
+    config.tts.cacheMaxBytes,
+    config.tts.cacheDiskMaxBytes > 0
+      ? {
+          dir: join(config.store.dataDir, 'tts-cache'),
+          maxDiskBytes: config.tts.cacheDiskMaxBytes,
+          onError: (err, what) =>
+            logger.warn(
+              { code: 'TTS_CACHE_DISK', what, err: String(err) },
+              'synthesized-lines folder unavailable; the cache goes on in memory',
+            ),
+        }
+      : undefined,
+  );
   const pacer = new Pacer(config.playback.tickMs);
   const providers = new ProviderSet(createOpenAIClient(config.openai), config, deps.providers);
   const postCall = new PostCallWorker({
@@ -238,7 +255,23 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     },
   });
 
+  // Every line a call may say first, synthesized ahead in the background (WORKERS share them).
+  const warmUp = new AbortController();
+  const warmed = config.tts.prewarm
+    ? warmLines({
+        config,
+        agents,
+        providers,
+        cache: ttsCache,
+        rates: [...new Set([8000, 16000, config.outbound.sampleRate])],
+        log: logger.child({ component: 'tts-warm-up' }),
+        signal: warmUp.signal,
+      }).catch(() => undefined)
+    : Promise.resolve(undefined);
+
   app.addHook('onClose', async () => {
+    warmUp.abort();
+    await warmed;
     // Sockets are closed by now; let each call finish recording itself before the store closes.
     await registry.waitIdle(5_000);
     await campaigns.close();
@@ -258,6 +291,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     app,
     registry,
     ttsCache,
+    warmed,
     pacer,
     store,
     postCall,

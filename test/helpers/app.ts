@@ -44,6 +44,8 @@ export async function startServer(
     AGENTS_DIR: join(import.meta.dirname, '..', '..', 'agents'),
     // No idle prompts unless a test asks for them: they would talk into long silent waits.
     IDLE_AFTER_MS: '0',
+    // No start-up synthesis unless a test asks for it: tests count TTS requests.
+    TTS_PREWARM: 'false',
     ...env,
   });
   const logs: LogLine[] = [];

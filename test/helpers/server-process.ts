@@ -51,6 +51,7 @@ export async function serveProcess(
       OPENAI_API_KEY: 'test',
       LOG_LEVEL: 'warn',
       GREETING_TEXT: 'Hi.',
+      TTS_PREWARM: 'false',
       ...env,
     },
     stdio: ['ignore', stdout, 'inherit'],
