@@ -23,6 +23,12 @@ import { SentenceAggregator } from './sentence-aggregator.js';
 import { speakNumbers, type NumberStyle } from '../speech/numbers.js';
 import type { ReplyTimings } from './turn-record.js';
 
+/**
+ * The first piece of a reply goes to TTS at a clause boundary after this many words ("Ji
+ * bilkul, Rahul ji,"): its audio starts while the model is still writing the sentence.
+ */
+export const FIRST_CLAUSE_WORDS = 4;
+
 export interface ReplyDeps {
   output: AudioOutput;
   llm: LlmProvider;
@@ -150,7 +156,7 @@ export class Reply {
     try {
       await retry(
         async () => {
-          const aggregator = new SentenceAggregator();
+          const aggregator = new SentenceAggregator({ firstClauseWords: FIRST_CLAUSE_WORDS });
           this.timings.llmRequestAt = performance.now();
           this.timings.llmFirstTokenAt = undefined;
           const { messages, tools, toolChoice } = this.request;

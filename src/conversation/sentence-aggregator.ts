@@ -8,12 +8,20 @@
  * "e.g." are never split. Pieces shorter than `minChars` and common abbreviations ("Dr.",
  * "Rs.", initials) are merged into the following sentence. Markdown symbols and emojis, which
  * TTS would read aloud, are removed and whitespace is collapsed.
+ *
+ * First clause first (`firstClauseWords`): until the first piece is out, a clause boundary (`,`
+ * `;` `:` or a dash, then whitespace) after that many words ends it too, so TTS starts on
+ * "Ji bilkul, Rahul ji," while the model is still writing the rest of the sentence.
  */
 
 export interface SentenceAggregatorOptions {
   /** Shortest piece emitted on its own (after clean-up); shorter ones join the next. Default 12. */
   minChars?: number;
+  /** The first piece may end at a clause boundary after this many words (0 or unset: never). */
+  firstClauseWords?: number;
 }
+
+const CLAUSE_MARKS = new Set([',', ';', ':', '—', '–', '،']);
 
 const TERMINALS = new Set(['.', '?', '!', '…', '।', '॥']);
 const CLOSERS = new Set(['"', "'", '”', '’', ')', ']', '}', '»', '*', '_', '`']);
@@ -71,10 +79,25 @@ type Scan =
   | { kind: 'pending'; at: number }
   | { kind: 'none' };
 
-function nextEnd(text: string, from: number): Scan {
+/** Words in `text` before `at`. */
+function wordsBefore(text: string, at: number): number {
+  return text
+    .slice(0, at)
+    .split(/\s+/)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
+}
+
+function nextEnd(text: string, from: number, clauseWords = 0): Scan {
   for (let i = from; i < text.length; i++) {
     const ch = text[i]!;
     if (isNewline(ch)) return { kind: 'end', end: i, singlePeriod: false };
+    if (clauseWords > 0 && CLAUSE_MARKS.has(ch)) {
+      if (i + 1 === text.length) return { kind: 'pending', at: i };
+      // "1,50,000" and "10:30" have no space after the mark: not a clause end.
+      if (isSpace(text[i + 1]) && wordsBefore(text, i + 1) >= clauseWords)
+        return { kind: 'end', end: i + 1, singlePeriod: false };
+      continue;
+    }
     if (!TERMINALS.has(ch)) continue;
     let j = i;
     while (j < text.length && TERMINALS.has(text[j]!)) j++;
@@ -89,12 +112,16 @@ function nextEnd(text: string, from: number): Scan {
 
 export class SentenceAggregator {
   private readonly minChars: number;
+  private readonly firstClauseWords: number;
+  /** A piece went out: later ones end at sentence ends only. */
+  private emitted = false;
   private buffer = '';
   /** Where scanning resumes: earlier ends in the buffer were already judged too short. */
   private scanFrom = 0;
 
   constructor(opts: SentenceAggregatorOptions = {}) {
     this.minChars = opts.minChars ?? 12;
+    this.firstClauseWords = opts.firstClauseWords ?? 0;
   }
 
   /** Adds a delta and returns the sentences it completed (cleaned, never empty), in order. */
@@ -103,7 +130,7 @@ export class SentenceAggregator {
     let text = this.buffer + delta;
     let from = this.scanFrom;
     for (;;) {
-      const scan = nextEnd(text, from);
+      const scan = nextEnd(text, from, this.emitted ? 0 : this.firstClauseWords);
       if (scan.kind !== 'end') {
         from = scan.kind === 'pending' ? scan.at : text.length;
         break;
@@ -116,7 +143,10 @@ export class SentenceAggregator {
         from = scan.end + 1;
         continue;
       }
-      if (sentence !== '') out.push(sentence);
+      if (sentence !== '') {
+        out.push(sentence);
+        this.emitted = true;
+      }
       text = text.slice(scan.end + 1);
       from = 0;
     }
@@ -130,6 +160,7 @@ export class SentenceAggregator {
     const rest = cleanForSpeech(this.buffer);
     this.buffer = '';
     this.scanFrom = 0;
+    this.emitted = false;
     return rest === '' ? null : rest;
   }
 }

@@ -106,26 +106,30 @@ export async function prepareAtRates(
   for (const rate of opts.rates) if (!(await cache.load(keyOf(rate)))) missing.push(rate);
   const [first, ...rest] = missing;
   if (first === undefined) return;
-  await cache.fill(keyOf(first), async () => {
-    const resamplers = await Promise.all(
-      [first, ...rest].map((rate) => createStreamResampler(tts.sampleRate, rate)),
-    );
-    try {
-      const parts: Buffer[][] = resamplers.map(() => []);
-      for await (const chunk of tts.synthesize({ text, voice, signal })) {
-        const pcm = pcmFromBytes(chunk);
-        resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.push(pcm)))));
+  await cache.fill(
+    keyOf(first),
+    async () => {
+      const resamplers = await Promise.all(
+        [first, ...rest].map((rate) => createStreamResampler(tts.sampleRate, rate)),
+      );
+      try {
+        const parts: Buffer[][] = resamplers.map(() => []);
+        for await (const chunk of tts.synthesize({ text, voice, signal })) {
+          const pcm = pcmFromBytes(chunk);
+          resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.push(pcm)))));
+        }
+        if (signal.aborted) return undefined;
+        resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.flush()))));
+        for (const [i, rate] of rest.entries()) {
+          await cache.put(keyOf(rate), Buffer.concat(parts[i + 1]!));
+        }
+        return Buffer.concat(parts[0]!);
+      } finally {
+        for (const r of resamplers) r.destroy();
       }
-      if (signal.aborted) return undefined;
-      resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.flush()))));
-      for (const [i, rate] of rest.entries()) {
-        await cache.put(keyOf(rate), Buffer.concat(parts[i + 1]!));
-      }
-      return Buffer.concat(parts[0]!);
-    } finally {
-      for (const r of resamplers) r.destroy();
-    }
-  });
+    },
+    signal,
+  );
   // Another process made them: read the other rates it wrote.
   for (const rate of rest) await cache.load(keyOf(rate));
 }

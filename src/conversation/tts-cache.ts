@@ -21,9 +21,9 @@ export interface TtsDiskOptions {
 }
 
 /** A lock older than this is taken for abandoned (its process died mid-synthesis). */
-const STALE_LOCK_MS = 30_000;
+const STALE_LOCK_MS = 20_000;
 /** How long a process waits for another's synthesis of the same line, and how often it looks. */
-const LOCK_WAIT_MS = 15_000;
+const LOCK_WAIT_MS = 10_000;
 const LOCK_POLL_MS = 50;
 
 export function ttsCacheKey(
@@ -121,11 +121,13 @@ export class TtsCache {
    * Takes the lock on making `key` (true), or waits while another process holds it and then
    * reads what it made (false). A lock left by a dead process is taken over after a while.
    */
-  private async lock(key: string): Promise<boolean> {
+  private async lock(key: string, signal: AbortSignal | undefined): Promise<boolean> {
     const path = `${this.fileOf(key)}.lock`;
     await mkdir(this.disk!.dir, { recursive: true }).catch(() => undefined);
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
+      // The call (or the server) is going away: neither wait nor make.
+      if (signal?.aborted) return false;
       try {
         await (await open(path, 'wx')).close();
         return true;
@@ -195,26 +197,31 @@ export class TtsCache {
   /**
    * Makes the entry with `make` unless it is there or already being made (calls starting
    * together share one synthesis). Rejects with `make`'s error; nothing is stored then.
+   * `signal` ends a wait for another process's synthesis of the same line.
    */
-  fill(key: string, make: () => Promise<Buffer | undefined>): Promise<void> {
+  fill(key: string, make: () => Promise<Buffer | undefined>, signal?: AbortSignal): Promise<void> {
     if (this.entries.has(key)) return Promise.resolve();
     let pending = this.filling.get(key);
     if (!pending) {
-      pending = this.makeOnce(key, make).finally(() => this.filling.delete(key));
+      pending = this.makeOnce(key, make, signal).finally(() => this.filling.delete(key));
       this.filling.set(key, pending);
     }
     return pending;
   }
 
   /** From disk if it is there; else made, under the folder's lock so processes make it once. */
-  private async makeOnce(key: string, make: () => Promise<Buffer | undefined>): Promise<void> {
+  private async makeOnce(
+    key: string,
+    make: () => Promise<Buffer | undefined>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     if (!this.disk) {
       const pcm = await make();
       if (pcm) this.set(key, pcm);
       return;
     }
     if (await this.load(key)) return;
-    if (!(await this.lock(key))) return;
+    if (!(await this.lock(key, signal))) return;
     try {
       if (await this.load(key)) return;
       const pcm = await make();

@@ -270,8 +270,9 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     : Promise.resolve(undefined);
 
   app.addHook('onClose', async () => {
+    // The start-up synthesis stops; a line half made is not waited for.
     warmUp.abort();
-    await warmed;
+    await Promise.race([warmed, sleep(1_000, undefined, { ref: false })]);
     // Sockets are closed by now; let each call finish recording itself before the store closes.
     await registry.waitIdle(5_000);
     await campaigns.close();

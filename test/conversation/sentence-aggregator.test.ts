@@ -241,3 +241,45 @@ describe('SentenceAggregator: clean-up', () => {
     expect(cleanForSpeech(text)).toBe(text);
   });
 });
+
+describe('SentenceAggregator: first clause first', () => {
+  const run = (deltas: string[], words = 4) => {
+    const agg = new SentenceAggregator({ firstClauseWords: words });
+    const out = deltas.flatMap((d) => agg.push(d));
+    const last = agg.flush();
+    return last ? [...out, last] : out;
+  };
+
+  it('ends the first piece at a comma after enough words, later ones at sentence ends only', () => {
+    expect(
+      run([
+        'Ji bilkul Rahul ji, ',
+        'aapka loan, jo pichhle saal liya tha, ',
+        'active hai. Aur kuch?',
+      ]),
+    ).toEqual([
+      'Ji bilkul Rahul ji,',
+      'aapka loan, jo pichhle saal liya tha, active hai.',
+      'Aur kuch?',
+    ]);
+  });
+
+  it('emits the clause as soon as the space after the comma arrives', () => {
+    const agg = new SentenceAggregator({ firstClauseWords: 4 });
+    expect(agg.push('Aapki EMI agle mahine,')).toEqual([]);
+    expect(agg.push(' paanch tareekh ko due hai.')).toEqual(['Aapki EMI agle mahine,']);
+  });
+
+  it('does not end at a comma too early, or inside a number or a time', () => {
+    expect(run(['Haan, aapka balance ₹1,50,000 hai, aur EMI 10:30 baje tak bharni hai.'])).toEqual([
+      'Haan, aapka balance ₹1,50,000 hai,',
+      'aur EMI 10:30 baje tak bharni hai.',
+    ]);
+  });
+
+  it('is off by default', () => {
+    expect(run(['Ji bilkul Rahul ji, aapka loan active hai.'], 0)).toEqual([
+      'Ji bilkul Rahul ji, aapka loan active hai.',
+    ]);
+  });
+});
