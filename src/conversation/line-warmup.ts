@@ -46,7 +46,9 @@ export async function warmLines(deps: {
       // One TTS request per line, resampled to every rate.
       const key = JSON.stringify([tts.model, plan.voice, text]);
       if (jobs.has(key)) continue;
-      jobs.set(key, () => prepareAtRates({ rates, tts, cache, text, voice: plan.voice, signal }));
+      jobs.set(key, () =>
+        prepareAtRates({ rates, tts, cache, text, voice: plan.voice, signal, share: true }),
+      );
     }
   }
   const queue = [...jobs.values()];

@@ -32,10 +32,18 @@ export class CallLines {
     return speakNumbers(text, this.o.numbers);
   }
 
-  /** Says `text` as one utterance (cancelled with `signal`, by default the call's). */
-  say(kind: UtteranceKind, text: string, signal = this.o.signal): Promise<SpeakResult> {
+  /**
+   * Says `text` as one utterance (cancelled with `signal`, by default the call's); `said` is the
+   * text TTS was given.
+   */
+  async say(
+    kind: UtteranceKind,
+    text: string,
+    signal = this.o.signal,
+  ): Promise<SpeakResult & { said: string }> {
     const { output, tts, cache, voice } = this.o;
-    return speak({ output, tts, text: this.spoken(text), voice, kind, signal, cache });
+    const said = this.spoken(text);
+    return { ...(await speak({ output, tts, text: said, voice, kind, signal, cache })), said };
   }
 
   /**

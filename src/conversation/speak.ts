@@ -94,13 +94,15 @@ export function prepareCachedSpeech(opts: PrepareOptions): Promise<void> {
 
 /**
  * Synthesizes `text` into the cache at each of `rates` from one TTS request (no-op when all are
- * cached): the first missing rate is made under the cache's lock, the others resampled from the
- * same audio.
+ * cached): the first missing rate is made, the others resampled from the same audio. `share`: the
+ * cache's folder gets them, made once by the processes on it (see TtsCache).
  */
 export async function prepareAtRates(
-  opts: Omit<PrepareOptions, 'sampleRate'> & { rates: readonly number[] },
+  opts: Omit<PrepareOptions, 'sampleRate'> & { rates: readonly number[]; share?: boolean },
 ): Promise<void> {
-  const { tts, cache, text, voice, signal } = opts;
+  const { tts, cache, text, voice, signal, share = false } = opts;
+  const keep = (key: string, pcm: Buffer) =>
+    share ? cache.put(key, pcm) : Promise.resolve(cache.set(key, pcm));
   const keyOf = (rate: number) => ttsCacheKey(text, voice, tts.model, rate);
   const missing: number[] = [];
   for (const rate of opts.rates) if (!(await cache.load(keyOf(rate)))) missing.push(rate);
@@ -121,14 +123,14 @@ export async function prepareAtRates(
         if (signal.aborted) return undefined;
         resamplers.forEach((r, i) => parts[i]!.push(Buffer.from(bytesFromPcm(r.flush()))));
         for (const [i, rate] of rest.entries()) {
-          await cache.put(keyOf(rate), Buffer.concat(parts[i + 1]!));
+          await keep(keyOf(rate), Buffer.concat(parts[i + 1]!));
         }
         return Buffer.concat(parts[0]!);
       } finally {
         for (const r of resamplers) r.destroy();
       }
     },
-    signal,
+    { share, signal },
   );
   // Another process made them: read the other rates it wrote.
   for (const rate of rest) await cache.load(keyOf(rate));

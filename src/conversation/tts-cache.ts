@@ -3,11 +3,13 @@
  * (text, voice, model, rate). A repeated greeting or fallback line costs no TTS call and starts
  * at once. Least recently used entries go first once `maxBytes` is reached.
  *
- * With a folder (`DATA_DIR/tts-cache`), entries are also files there, shared by the server's
- * processes (`WORKERS`) and kept across restarts: a miss in memory looks on disk before TTS, and
- * a process about to synthesize a line takes a lock file so that another process making the same
- * line waits for its file instead of paying for a second synthesis. The folder is kept under
- * `maxDiskBytes`, oldest files first.
+ * With a folder (`DATA_DIR/tts-cache`), the lines made to be shared (`fill` with `share`: the
+ * start-up synthesis of every profile's lines) are also files there, shared by the server's
+ * processes (`WORKERS`) and kept across restarts. A miss in memory looks on disk before TTS. A
+ * process about to make a shared line takes a lock file, so that another process making the same
+ * line waits for its file instead of paying for a second synthesis. What calls cache on their own
+ * (a greeting with the customer's name in it) stays in memory: no disk write on the call path,
+ * and no caller's words in the folder. The folder is kept under `maxDiskBytes`, oldest first.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -167,11 +169,12 @@ export class TtsCache {
     return this.entries.has(key);
   }
 
+  /** Keeps the entry in memory. */
   set(key: string, pcm: Buffer): void {
-    if (this.setInMemory(key, pcm) && this.disk) void this.persist(key, pcm);
+    this.setInMemory(key, pcm);
   }
 
-  /** `set`, resolving once the entry is on disk too (when there is a folder). */
+  /** Keeps the entry in memory and, when there is a folder, on disk (shared), then resolves. */
   async put(key: string, pcm: Buffer): Promise<void> {
     if (this.setInMemory(key, pcm) && this.disk) await this.persist(key, pcm);
   }
@@ -197,31 +200,39 @@ export class TtsCache {
   /**
    * Makes the entry with `make` unless it is there or already being made (calls starting
    * together share one synthesis). Rejects with `make`'s error; nothing is stored then.
-   * `signal` ends a wait for another process's synthesis of the same line.
+   * With `share`, the entry is made once by the processes on the folder and kept there; `signal`
+   * ends a wait for another process's synthesis of it.
    */
-  fill(key: string, make: () => Promise<Buffer | undefined>, signal?: AbortSignal): Promise<void> {
+  fill(
+    key: string,
+    make: () => Promise<Buffer | undefined>,
+    opts: { share?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
     if (this.entries.has(key)) return Promise.resolve();
     let pending = this.filling.get(key);
     if (!pending) {
-      pending = this.makeOnce(key, make, signal).finally(() => this.filling.delete(key));
+      pending = this.makeOnce(key, make, opts).finally(() => this.filling.delete(key));
       this.filling.set(key, pending);
     }
     return pending;
   }
 
-  /** From disk if it is there; else made, under the folder's lock so processes make it once. */
+  /**
+   * From disk if it is there; else made (a shared line under the folder's lock, so processes make
+   * it once, and written to the folder).
+   */
   private async makeOnce(
     key: string,
     make: () => Promise<Buffer | undefined>,
-    signal: AbortSignal | undefined,
+    opts: { share?: boolean; signal?: AbortSignal },
   ): Promise<void> {
-    if (!this.disk) {
+    if (await this.load(key)) return;
+    if (!this.disk || !opts.share) {
       const pcm = await make();
       if (pcm) this.set(key, pcm);
       return;
     }
-    if (await this.load(key)) return;
-    if (!(await this.lock(key, signal))) return;
+    if (!(await this.lock(key, opts.signal))) return;
     try {
       if (await this.load(key)) return;
       const pcm = await make();

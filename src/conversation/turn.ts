@@ -389,10 +389,8 @@ export class Turn {
   /** Says a fixed line (cached when it can be) as one speech of this turn, after its audio so far. */
   private async say(kind: Speech['kind'], utt: UtteranceKind, text: string, round: number) {
     await this.writing;
-    const said = await this.deps.lines.say(utt, text, this.controller.signal);
-    this.speeches.push(
-      lineSpeech(kind, round, text, said.utterance, said.audioMs, this.deps.lines.spoken(text)),
-    );
+    const line = await this.deps.lines.say(utt, text, this.controller.signal);
+    this.speeches.push(lineSpeech(kind, round, text, line.utterance, line.audioMs, line.said));
   }
 
   /**

@@ -25,6 +25,17 @@ describe('the TTS cache folder', () => {
     expect(await b.load(key('Other.'))).toBeUndefined();
   });
 
+  it('keeps what a call caches on its own in memory only', async () => {
+    const a = new TtsCache(1 << 20, { dir, maxDiskBytes: 1 << 20 });
+    a.set(key('Namaste Rahul ji.'), Buffer.from([1, 2]));
+    await a.fill(key('Aapka din shubh ho.'), () => Promise.resolve(Buffer.from([3, 4])));
+    expect(a.get(key('Namaste Rahul ji.'))).toEqual(Buffer.from([1, 2]));
+    expect(a.get(key('Aapka din shubh ho.'))).toEqual(Buffer.from([3, 4]));
+    expect(await readdir(dir)).toEqual([]);
+    await a.fill(key('Shared.'), () => Promise.resolve(Buffer.from([5])), { share: true });
+    expect((await readdir(dir)).filter((f) => f.endsWith('.pcm'))).toHaveLength(1);
+  });
+
   it('takes a damaged or foreign file for a miss', async () => {
     const a = new TtsCache(1 << 20, { dir, maxDiskBytes: 1 << 20 });
     await a.put(key('Namaste.'), Buffer.from([1, 2, 3, 4]));
