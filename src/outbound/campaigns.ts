@@ -213,7 +213,6 @@ export class CampaignRunner {
     const { store, logger } = this.deps;
     const now = (this.deps.now ?? Date.now)();
     try {
-      await this.settle(now);
       await this.recover(now);
       for (const c of await store.campaigns.withStatus('running')) {
         if (!inWindow(now, c.window)) continue;
@@ -223,6 +222,9 @@ export class CampaignRunner {
           this.dialing.add(p);
         }
       }
+      // Settled after claiming: a slot this instance frees is claimed on a later tick by
+      // whichever instance comes first, not kept by this one (it settles its own rows).
+      await this.settle(now);
       for (const id of await store.campaigns.completeFinished()) {
         logger.info({ campaignId: id }, 'campaign completed');
       }
