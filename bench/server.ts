@@ -24,11 +24,13 @@ export interface ServerSettings {
   vad: 'silero' | 'webrtc';
   preemptMs: number;
   workers?: number;
+  /** The stream rate the callers ask for in the URL; default 16000. */
+  sampleRate?: 8000 | 16000;
 }
 
 export interface Server {
   child: Child;
-  /** The `/was` WebSocket URL at 16 kHz. */
+  /** The `/was` WebSocket URL at the settings' rate. */
   wsUrl: string;
   httpUrl: string;
   settings: ServerSettings;
@@ -46,6 +48,7 @@ export async function startServer(
   fake: Fake,
   settings: ServerSettings,
   extraEnv: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
 ): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'voicebot-bench-'));
@@ -69,7 +72,7 @@ export async function startServer(
   };
   const entry = join(ROOT, 'dist', 'cli', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
-  const child = startNode([entry, 'serve'], env);
+  const child = startNode([...nodeArgs, entry, 'serve'], env);
   const httpUrl = `http://127.0.0.1:${port}`;
   const workers = settings.workers ?? 1;
   const seen = new Set<number>();
@@ -92,7 +95,7 @@ export async function startServer(
   }
   return {
     child,
-    wsUrl: `ws://127.0.0.1:${port}/was?sample-rate=16000`,
+    wsUrl: `ws://127.0.0.1:${port}/was?sample-rate=${settings.sampleRate ?? 16000}`,
     httpUrl,
     settings,
     pids: () => [child.pid, ...childPids(child.pid)],

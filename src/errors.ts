@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'TURN_TIMEOUT'
   // Audio
   | 'AUDIO_INVALID'
+  // The Silero inference threads died or could not load (see audio/vad/silero-pool.ts)
+  | 'VAD_UNAVAILABLE'
   // Store (see store/)
   | 'STORE_UNAVAILABLE'
   | 'STORE_QUEUE_FULL'

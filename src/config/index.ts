@@ -2,6 +2,7 @@
  * Reads `process.env` once (plus `.env` when present), validates it and freezes the result.
  * Nothing else in the project reads `process.env`.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { addressList } from '../addresses.js';
@@ -69,6 +70,8 @@ export interface Config {
   };
   readonly turn: {
     readonly vad: 'silero' | 'webrtc';
+    /** Silero inference threads in each server process (0: on the event loop). */
+    readonly vadThreads: number;
     readonly endpointingMs: number;
     readonly preemptMs: number;
     readonly minSpeechMs: number;
@@ -219,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stt: { model: e.STT_MODEL, timeoutMs: e.STT_TIMEOUT_MS, hedgeMs: e.STT_HEDGE_MS },
     turn: {
       vad: e.VAD,
+      vadThreads: e.VAD_THREADS ?? defaultVadThreads(e.WORKERS),
       endpointingMs: e.ENDPOINTING_MS,
       preemptMs: e.PREEMPT_MS,
       minSpeechMs: e.MIN_SPEECH_MS,
@@ -298,4 +302,12 @@ export function loadDotEnv(path = '.env'): boolean {
 function deepFreeze<T extends object>(obj: T): T {
   for (const v of Object.values(obj)) if (v && typeof v === 'object') deepFreeze(v as object);
   return Object.freeze(obj);
+}
+
+/**
+ * Silero threads for one server process: the cores its share of `WORKERS` leaves beside its own
+ * event loop, at least one and at most four.
+ */
+export function defaultVadThreads(workers: number): number {
+  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / Math.max(1, workers)) - 1));
 }

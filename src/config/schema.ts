@@ -92,6 +92,8 @@ export const configSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   STT_MODEL: z.string().min(1).default('whisper-1'),
   VAD: z.enum(['silero', 'webrtc']).default('silero'),
+  /** Silero inference threads per server process; unset: from the cores and WORKERS. */
+  VAD_THREADS: z.coerce.number().int().min(0).max(16).optional(),
   ENDPOINTING_MS: ms(500),
   PREEMPT_MS: ms(200),
   MIN_SPEECH_MS: ms(100),

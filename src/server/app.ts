@@ -132,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   await lease.start();
   if (isClusterWorker()) serveWorkerMetrics(metrics.registry);
   // Load the VAD model before taking calls, so the first call does not pay for it.
-  if (config.turn.vad === 'silero') await loadSileroModel();
+  if (config.turn.vad === 'silero') await loadSileroModel({ threads: config.turn.vadThreads });
   let draining = false;
 
   app.setErrorHandler((err, request, reply) => {

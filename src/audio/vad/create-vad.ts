@@ -23,7 +23,7 @@
  */
 import { VoicebotError } from '../../errors.js';
 import { createStreamResampler } from '../resample.js';
-import { loadSileroModel, type SileroModel } from './silero-model.js';
+import { loadSileroModel, type SileroScorer } from './silero-model.js';
 import { SileroDetector } from './silero.js';
 import type { StreamSampleRate, VadKind, VadStream, VoiceActivityDetector } from './types.js';
 import { DetectorVadStream, type VadResampler, type VadStreamOptions } from './vad-stream.js';
@@ -33,7 +33,7 @@ export interface CreateVadOptions extends VadStreamOptions {
   /** WebRTC aggressiveness and frame length (ignored for Silero). */
   webrtc?: WebRtcOptions;
   /** A Silero model to use instead of the process-wide one (tests, benchmarks). */
-  sileroModel?: SileroModel;
+  sileroModel?: SileroScorer;
 }
 
 /**

@@ -21,10 +21,13 @@ export {
   loadSileroModel,
   releaseSileroModel,
   type SileroModelOptions,
+  type SharedSileroOptions,
   type SileroModelStats,
+  type SileroScorer,
   type SileroRate,
 } from './silero-model.js';
 export { SileroDetector } from './silero.js';
+export { SileroPool, type SileroPoolOptions } from './silero-pool.js';
 export {
   WebRtcDetector,
   loadFvadModule,

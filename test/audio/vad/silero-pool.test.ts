@@ -1,0 +1,96 @@
+// Silero on inference threads: the same probabilities as on the event loop, windows of concurrent
+// calls batched, and a thread that dies or cannot load reported with a code, not a hang.
+import type { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SileroModel, defaultSileroModelPath } from '../../../src/audio/vad/silero-model.js';
+import { SileroPool } from '../../../src/audio/vad/silero-pool.js';
+import { SileroDetector } from '../../../src/audio/vad/silero.js';
+import { probabilities } from './fixtures.js';
+
+const closing: Array<{ close(): Promise<void> }> = [];
+afterAll(async () => {
+  await Promise.all(closing.map((m) => m.close()));
+});
+
+async function pool(options: Partial<Parameters<typeof SileroPool.create>[0]> = {}) {
+  const p = await SileroPool.create({ threads: 1, ...options });
+  closing.push(p);
+  return p;
+}
+
+describe('SileroPool', () => {
+  it('scores every fixture as the event-loop model does, batching concurrent calls', async () => {
+    const names = [
+      'hello-16k.wav',
+      'pause-16k.wav',
+      'long-16k.wav',
+      'hello-8k.wav',
+      'hello-8k.wav',
+    ];
+    const local = await SileroModel.create({ maxBatch: 1 });
+    closing.push(local);
+    const expected: number[][] = [];
+    for (const name of names) expected.push(await probabilities(local, name));
+
+    const threads = await pool({ threads: 2 });
+    expect(threads.threads).toBe(2);
+    const together = await Promise.all(names.map((name) => probabilities(threads, name)));
+    expect(threads.stats.windows).toBe(local.stats.windows);
+    // Five calls side by side: most windows shared an inference with another call's.
+    expect(threads.stats.runs).toBeLessThan(0.7 * threads.stats.windows);
+    together.forEach((probs, i) => {
+      const want = expected[i]!;
+      expect(probs).toHaveLength(want.length);
+      probs.forEach((p, j) => expect(p).toBeCloseTo(want[j]!, 4));
+    });
+    expect(Math.max(...together[0]!)).toBeGreaterThan(0.9);
+  });
+
+  it('fails a dead thread’s windows with VAD_UNAVAILABLE and replaces the thread', async () => {
+    const workers: Worker[] = [];
+    const p = await pool({ onSpawn: (w) => workers.push(w) });
+    const detector = new SileroDetector(p, 16000);
+    await expect(detector.process(new Int16Array(512))).resolves.toBeLessThan(0.1);
+
+    const inFlight = detector.process(new Int16Array(512).fill(3000));
+    await workers[0]!.terminate();
+    await expect(inFlight).rejects.toMatchObject({ code: 'VAD_UNAVAILABLE' });
+    // With no thread up, a window fails at once instead of waiting for one.
+    await expect(detector.process(new Int16Array(512))).rejects.toMatchObject({
+      code: 'VAD_UNAVAILABLE',
+    });
+    // A replacement starts after a second and the detector goes on working.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    for (let i = 0; i < 50 && p.threads === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(workers).toHaveLength(2);
+    expect(p.threads).toBe(1);
+    await expect(detector.process(new Int16Array(512))).resolves.toBeLessThan(0.1);
+  });
+
+  it('refuses to start on a model it cannot use, with the loader’s code', async () => {
+    const legacy = defaultSileroModelPath().replace('silero_vad_v5', 'silero_vad_legacy');
+    await expect(SileroPool.create({ threads: 1, modelPath: legacy })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+    await expect(SileroPool.create({ threads: 0 })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+
+  it('rejects queued and later windows once closed', async () => {
+    const p = await SileroPool.create({ threads: 1 });
+    const detectors = Array.from({ length: 4 }, () => new SileroDetector(p, 8000));
+    const pending = Promise.allSettled(
+      detectors.map((d) => d.process(new Int16Array(256).fill(2000))),
+    );
+    await p.close();
+    for (const r of await pending) {
+      expect(r.status).toBe('rejected');
+    }
+    await expect(new SileroDetector(p, 8000).process(new Int16Array(256))).rejects.toMatchObject({
+      code: 'VAD_UNAVAILABLE',
+    });
+  });
+});
