@@ -1,13 +1,14 @@
 /**
  * Capacity: one step = N simulated calls for a short while, run by `bench/load-worker.ts` in its
  * own process against a fresh server (restarted per step, so each step's RSS and CPU are its own).
- * A step holds when every call completed, no playback underrun appeared and the server's overhead
- * p99 (end of voice → first audio, minus the floor) stays within the limit.
+ * A step holds by `CapacityRule` (below).
  */
 import { clockTicks, readRssKb, readTicks } from '../src/simulator/proc.js';
 import type { LoadReport } from '../src/simulator/load-report.js';
 import type { ScenarioStep } from '../src/simulator/scenario.js';
+import type { AddedDelay } from './added-delay.js';
 import { FIXTURE_TRAILING_SILENCE_MS, HELLO_WAV } from './latency.js';
+import type { LoopDelay } from './server.js';
 import { startTs, stop } from './processes.js';
 
 /** Speak, hear the whole reply, pause; repeated. */
@@ -53,26 +54,42 @@ export async function runStep(o: StepOptions): Promise<LoadReport> {
   }
 }
 
+/**
+ * When a step holds. Judged on what the server controls, so that two runs agree: its own added
+ * delay (server-side timings against the provider model, not the caller's clock, which the load
+ * generator's lag would skew), audible underruns only, and enough turns to judge on.
+ */
+export interface CapacityRule {
+  /** The p95 of the server's added delay (ms) may not pass this. */
+  addedP95LimitMs: number;
+  /** Every call must have had this many turns answered, on average. */
+  minTurnsPerCall: number;
+  /** Underruns over 20 ms (audible) per answered turn, at most. */
+  maxGapsPerTurn: number;
+}
+
 export interface StepVerdict {
   calls: number;
-  /**
-   * Every call completed, no hole in the bot's audio (underrun), the server's CPU not saturated,
-   * and (voicebot) the p99 of end of voice → first audio within the limit.
-   */
   holds: boolean;
   why: string[];
   turnsAnswered: number;
-  /** End of voice → first audio (ms). */
+  /** End of voice → first audio at the caller (ms). */
   p50Ms: number | null;
   p99Ms: number | null;
+  /** The server's added delay (added-delay.ts), null for the bare server. */
+  added: AddedDelay | null;
   underruns: number;
   underrunMs: number;
   maxUnderrunMs: number;
+  underrunsOver20Ms: number;
   failedCalls: number;
   errors: number;
   serverCpuMeanPct: number | null;
   serverCpuMaxPct: number | null;
   serverRssMaxMb: number | null;
+  /** The server's event-loop delay over the step. */
+  loopDelayP99Ms: number | null;
+  loopDelayMaxMs: number | null;
   generatorCpuPct: number;
   generatorLoopP99Ms: number;
 }
@@ -82,37 +99,46 @@ export function fromVoiceEnd(ms: number | null): number | null {
   return ms === null ? null : Math.round(ms + FIXTURE_TRAILING_SILENCE_MS);
 }
 
-/**
- * `p99LimitMs` null: the bare server (no replies, so no latency); `workers`: the server's
- * processes, each of which may use a core.
- */
-export function judge(r: LoadReport, p99LimitMs: number | null, workers: number): StepVerdict {
-  const p99 = fromVoiceEnd(r.firstAudioMs.turn.p99);
+/** `rule` null: the bare server (no replies: only failed calls count). */
+export function judge(
+  r: LoadReport,
+  added: AddedDelay | null,
+  loop: LoopDelay,
+  rule: CapacityRule | null,
+): StepVerdict {
   const why: string[] = [];
-  if (p99LimitMs !== null) {
-    if (r.turns.answered === 0) why.push('no turn answered');
-    if (p99 !== null && p99 > p99LimitMs) why.push(`p99 ${p99} ms > ${p99LimitMs} ms`);
-    if (r.playback.underruns > 0)
-      why.push(`${r.playback.underruns} underruns (${r.playback.underrunMs} ms)`);
+  if (rule !== null) {
+    const turns = r.turns.answered;
+    if (turns < rule.minTurnsPerCall * r.calls.requested)
+      why.push(`${turns} turns answered < ${rule.minTurnsPerCall} per call`);
+    const p95 = added?.p95Ms ?? null;
+    if (p95 === null) why.push('no turn timings');
+    else if (p95 > rule.addedP95LimitMs)
+      why.push(`added delay p95 ${p95} ms > ${rule.addedP95LimitMs} ms`);
+    const gaps = r.playback.underrunsOver20Ms;
+    if (gaps > rule.maxGapsPerTurn * Math.max(1, turns))
+      why.push(`${gaps} underruns over 20 ms in ${turns} turns`);
   }
   if (r.calls.failed > 0) why.push(`${r.calls.failed} calls failed`);
-  if (r.server !== null && (r.server.cpuPercentMean ?? 0) > 95 * workers)
-    why.push('server CPU saturated');
   return {
     calls: r.calls.requested,
     holds: why.length === 0,
     why,
     turnsAnswered: r.turns.answered,
     p50Ms: fromVoiceEnd(r.firstAudioMs.turn.p50),
-    p99Ms: p99,
+    p99Ms: fromVoiceEnd(r.firstAudioMs.turn.p99),
+    added,
     underruns: r.playback.underruns,
     underrunMs: r.playback.underrunMs,
     maxUnderrunMs: r.playback.maxUnderrunMs,
+    underrunsOver20Ms: r.playback.underrunsOver20Ms,
     failedCalls: r.calls.failed,
     errors: r.errors.total,
     serverCpuMeanPct: r.server?.cpuPercentMean ?? null,
     serverCpuMaxPct: r.server?.cpuPercentMax ?? null,
     serverRssMaxMb: r.server?.rssMaxMb ?? null,
+    loopDelayP99Ms: loop.p99Ms,
+    loopDelayMaxMs: loop.maxMs,
     generatorCpuPct: r.generator.cpuPercentMean,
     generatorLoopP99Ms: r.generator.eventLoopDelayP99Ms,
   };

@@ -52,7 +52,7 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
     notes: [
       `Floor (the issue's) = endpointing ${model.ENDPOINTING_MS} + STT ${model.STT_MS} + LLM first token ${model.LLM_FIRST_TOKEN_MS} + ${model.FIRST_SENTENCE_TOKENS} first-sentence tokens × ${model.LLM_PER_TOKEN_MS} (the sentence is known when the token after its period arrives) + TTS first byte ${model.TTS_FIRST_BYTE_MS} = ${model.SEQUENTIAL_FLOOR_MS} ms. Preemptive floor: the same with STT hidden, when STT started PREEMPT_MS into the silence finishes by the endpoint; overhead against it is what the server itself adds.`,
       'Latency is measured at the caller from its last frame and adds the fixture\'s 300 ms of trailing digital silence to get "end of voice → first audio"; caller frames are 20 ms (latency) / 100 ms (capacity), so the end of voice is known to that granularity.',
-      'Capacity steps restart the server (fresh RSS/CPU); the load generator runs in its own process; the bare server gets the same inbound speech (no replies). A step holds when every call completes, the bot audio has no hole (underrun), server CPU is not saturated, and p99 end of voice → first audio ≤ its limit (light-load p99 or the issue floor, whichever is lower, + 50 ms).',
+      "Capacity steps restart the server (fresh RSS/CPU); the load generator runs in its own process; the bare server gets the same inbound speech (no replies). A step is judged on the server's own added delay (the turn timings it stored, against the provider model), on underruns over 20 ms and on answered turns; see the capacity section.",
     ],
   };
   const fake = await startFake();

@@ -4,12 +4,13 @@
  */
 import { cpus } from 'node:os';
 import { stop } from './processes.js';
+import { addedDelay, type AddedDelay } from './added-delay.js';
 import {
   BARE_SCENARIO,
   BOT_SCENARIO,
   cpuSeconds,
-  fromVoiceEnd,
   judge,
+  type CapacityRule,
   rssMb,
   runStep,
   slope,
@@ -17,7 +18,14 @@ import {
 } from './capacity.js';
 import { measureLatency } from './latency.js';
 import { floorMs, SEQUENTIAL_FLOOR_MS } from './model.js';
-import { scrapeStages, stageSummary, startBare, startServer, type Fake } from './server.js';
+import {
+  sampleLoopDelay,
+  scrapeStages,
+  stageSummary,
+  startBare,
+  startServer,
+  type Fake,
+} from './server.js';
 
 export interface LatencyResult {
   preemptMs: number;
@@ -41,6 +49,8 @@ export interface LatencyResult {
   fromLastFrameMs: number[];
   /** The server's own stage histograms (`/metrics`): mean and bucket-interpolated p50/p99. */
   serverStages: Record<string, ReturnType<typeof stageSummary>>;
+  /** The server's added delay per turn and by stage (its stored timings against the model). */
+  added: AddedDelay | null;
 }
 
 export async function latencyPhase(
@@ -49,9 +59,11 @@ export async function latencyPhase(
   turns: number,
 ): Promise<LatencyResult> {
   const server = await startServer(fake, { vad: 'silero', preemptMs });
+  let added: AddedDelay | null = null;
   try {
     const run = await measureLatency(server.wsUrl, turns);
     const stages = await scrapeStages(server);
+    added = addedDelay(await server.close(), preemptMs);
     const floor = SEQUENTIAL_FLOOR_MS;
     const preemptiveFloor = floorMs(preemptMs);
     const minus = (v: number | null, f = floor) => (v === null ? null : Math.round(v - f));
@@ -74,15 +86,17 @@ export async function latencyPhase(
       serverStages: Object.fromEntries(
         Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
       ),
+      added,
     };
   } finally {
-    await server.close();
+    if (added === null) await server.close();
   }
 }
 
 /**
  * A capacity target: `silero`, `webrtc` (the voicebot with that VAD) or `bare` (the bare ws
- * server), optionally `@N` or `@all` workers for the voicebot (default 1; `all` = the cores).
+ * server), optionally `@N` or `@all` workers for the voicebot (default 1; `all` = the cores), and
+ * `/8k` for callers at 8 kHz (Exotel's default rate; default 16 kHz).
  */
 export type Target = string;
 
@@ -90,18 +104,23 @@ export interface TargetSpec {
   target: Target;
   kind: 'silero' | 'webrtc' | 'bare';
   workers: number;
+  sampleRate: 8000 | 16000;
   label: string;
 }
 
 export function parseTarget(target: Target): TargetSpec {
-  const m = /^(silero|webrtc|bare)(?:@(all|\d+))?$/.exec(target);
-  if (!m) throw new Error(`bad bench target ${target}: silero|webrtc|bare[@N|@all]`);
+  const m = /^(silero|webrtc|bare)(?:@(all|\d+))?(?:\/(8k|16k))?$/.exec(target);
+  if (!m) throw new Error(`bad bench target ${target}: silero|webrtc|bare[@N|@all][/8k|/16k]`);
   const kind = m[1] as TargetSpec['kind'];
   const workers = m[2] === 'all' ? cpus().length : Number(m[2] ?? 1);
+  const sampleRate = m[3] === '8k' ? 8000 : 16000;
   if (kind === 'bare' && workers !== 1) throw new Error('the bare server has one process');
+  const rate = `${sampleRate / 1000} kHz`;
   const label =
-    kind === 'bare' ? 'bare ws server' : `${kind} VAD, ${workers} worker${workers > 1 ? 's' : ''}`;
-  return { target, kind, workers, label };
+    kind === 'bare'
+      ? `bare ws server, ${rate}`
+      : `${kind} VAD, ${workers} worker${workers > 1 ? 's' : ''}, ${rate}`;
+  return { target, kind, workers, sampleRate, label };
 }
 
 export interface CapacityStep extends StepVerdict {
@@ -120,10 +139,8 @@ export interface CapacityResult {
   /** Largest N that held (null: none did). */
   largestHolding: number | null;
   stoppedBecause: string;
-  /** p99 of the light-load step every climb starts with (voicebot only). */
-  baselineP99Ms: number | null;
-  /** What a step's p99 had to stay within: min(issue floor, baseline p99) + the overhead limit. */
-  p99LimitMs: number | null;
+  /** What a step had to meet (null: the bare server, judged on failed calls only). */
+  rule: CapacityRule | null;
   /** RSS slope over the steps' idle and max RSS (MB per live call). */
   rssMbPerCall: number | null;
 }
@@ -132,13 +149,7 @@ export interface CapacityOptions {
   stepCalls: number[];
   stepDurationMs: number;
   rampMs: (calls: number) => number;
-  /**
-   * Load may add at most this to the p99 (end of voice → first audio) of a light-load step with
-   * the same server, frames and scenario, and the p99 may never pass the issue's floor + this.
-   */
-  overheadLimitMs: number;
-  /** Calls of the light-load step each voicebot climb starts with. */
-  baselineCalls: number;
+  rule: CapacityRule;
   /** Stop climbing after this many steps of the list (time box). */
   maxSteps: number;
   /** Steps spent narrowing between the last holding and the first failing step. */
@@ -160,29 +171,17 @@ export async function capacityPhase(
   const spec = parseTarget(target);
   const steps: CapacityStep[] = [];
   let stoppedBecause = 'step list exhausted';
-  let p99LimitMs: number | null = null;
-  let baselineP99Ms: number | null = null;
+  const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; p99 ${s.p99Ms ?? '-'} ms, underruns ${s.underruns} (${s.underrunMs} ms), server cpu ${s.serverCpuMeanPct ?? '-'} %, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} % loop p99 ${s.generatorLoopP99Ms} ms`,
+      `  ${spec.label}, ${s.calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %`,
     );
-  let baseline: CapacityStep | null = null;
-  if (spec.kind !== 'bare') {
-    // The light-load step sets this server's limit, then is judged by it like any other.
-    const measured = await oneStep(fake, spec, o.baselineCalls, o);
-    baselineP99Ms = measured.p99Ms;
-    p99LimitMs =
-      Math.min(SEQUENTIAL_FLOOR_MS, baselineP99Ms ?? SEQUENTIAL_FLOOR_MS) + o.overheadLimitMs;
-    baseline = measured.judgeWith(p99LimitMs);
-    steps.push(baseline);
-    o.log(
-      `  ${spec.label}: light-load p99 ${baselineP99Ms ?? '-'} ms, so the p99 limit is ${p99LimitMs} ms`,
-    );
-    log(baseline);
-  }
+  const tried = new Map<number, CapacityStep>();
   const tryStep = async (calls: number): Promise<CapacityStep> => {
-    if (baseline?.calls === calls) return baseline;
-    const s = (await oneStep(fake, spec, calls, o)).judgeWith(p99LimitMs);
+    const seen = tried.get(calls);
+    if (seen) return seen;
+    const s = await oneStep(fake, spec, calls, rule, o);
+    tried.set(calls, s);
     steps.push(s);
     log(s);
     return s;
@@ -232,25 +231,18 @@ export async function capacityPhase(
     steps,
     largestHolding: lo,
     stoppedBecause,
-    baselineP99Ms,
-    p99LimitMs,
+    rule,
     rssMbPerCall: perCall === null ? null : Math.round(perCall * 1000) / 1000,
   };
-}
-
-/** One step's measurements, to be judged against a p99 limit (null: the bare server). */
-interface Measured {
-  /** End of voice → first audio p99 (ms); null for the bare server. */
-  p99Ms: number | null;
-  judgeWith(p99LimitMs: number | null): CapacityStep;
 }
 
 async function oneStep(
   fake: Fake,
   spec: TargetSpec,
   calls: number,
+  rule: CapacityRule | null,
   o: CapacityOptions,
-): Promise<Measured> {
+): Promise<CapacityStep> {
   const common = { calls, durationMs: o.stepDurationMs, rampMs: o.rampMs(calls) };
   const fakeCpu0 = cpuSeconds(fake.child.pid);
   const t0 = performance.now();
@@ -260,7 +252,7 @@ async function oneStep(
     return Math.round(((now - fakeCpu0) / ((performance.now() - t0) / 1000)) * 1000) / 10;
   };
   if (spec.kind === 'bare') {
-    const bare = await startBare();
+    const bare = await startBare(spec.sampleRate);
     try {
       const idleRssMb = rssMb([bare.child.pid]);
       const r = await runStep({
@@ -269,49 +261,48 @@ async function oneStep(
         scenario: BARE_SCENARIO,
         serverPids: [bare.child.pid],
       });
-      const fakeCpu = fakeCpuPct();
       return {
-        p99Ms: null,
-        judgeWith: () => ({
-          ...judge(r, null, 1),
-          idleRssMb,
-          fakeCpuPct: fakeCpu,
-          serverStages: null,
-        }),
+        ...judge(r, null, { p99Ms: null, maxMs: null }, null),
+        idleRssMb,
+        fakeCpuPct: fakeCpuPct(),
+        serverStages: null,
       };
     } finally {
       await stop(bare.child);
     }
   }
+  const preemptMs = 200;
   const server = await startServer(fake, {
     vad: spec.kind,
-    preemptMs: 200,
+    preemptMs,
     workers: spec.workers,
+    sampleRate: spec.sampleRate,
   });
+  let closed = false;
   try {
     const idleRssMb = rssMb(server.pids());
+    const loop = sampleLoopDelay(server);
     const r = await runStep({
       ...common,
       wsUrl: server.wsUrl,
       scenario: BOT_SCENARIO,
       serverPids: server.pids(),
     });
+    const loopDelay = loop.stop();
     const fakeCpu = fakeCpuPct();
     const stages = await scrapeStages(server);
-    const serverStages = Object.fromEntries(
-      Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
-    );
+    closed = true;
+    const added = addedDelay(await server.close(), preemptMs);
     return {
-      p99Ms: fromVoiceEnd(r.firstAudioMs.turn.p99),
-      judgeWith: (limit) => ({
-        ...judge(r, limit, spec.workers),
-        idleRssMb,
-        fakeCpuPct: fakeCpu,
-        serverStages,
-      }),
+      ...judge(r, added, loopDelay, rule),
+      idleRssMb,
+      fakeCpuPct: fakeCpu,
+      serverStages: Object.fromEntries(
+        Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
+      ),
     };
   } finally {
-    await server.close();
+    if (!closed) await server.close();
   }
 }
 

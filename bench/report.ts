@@ -1,4 +1,5 @@
 /** The bench's results file shape and its markdown rendering. Pure. */
+import { ADDED_STAGES } from './added-delay.js';
 import type { CapacityResult, LatencyResult } from './phases.js';
 
 export interface BenchResults {
@@ -55,30 +56,44 @@ export function formatResults(r: BenchResults): string {
     );
   out.push(
     '',
+    "Where the milliseconds go: the server's added delay by stage, mean ms over the model (endpoint: beyond ENDPOINTING_MS; stt: STT left after the endpoint beyond what preemption leaves; llmRequest: endpoint or transcript → LLM request; llmFirstToken, ttsFirstByte: beyond the provider's modelled wait; firstSentence: beyond the first sentence's tokens; firstFrame: TTS first byte → first frame sent):",
+    '',
+    `| preempt | turns | added p50 / p95 | ${ADDED_STAGES.join(' | ')} |`,
+    `| --- | ---: | --- |${ADDED_STAGES.map(() => ' ---: |').join('')}`,
+  );
+  for (const l of r.latency)
+    out.push(
+      `| ${l.preemptMs} | ${l.added?.turns ?? 0} | ${v(l.added?.p50Ms)} / ${v(l.added?.p95Ms)} | ${ADDED_STAGES.map((k) => v(l.added?.meanByStageMs[k])).join(' | ')} |`,
+    );
+  const rule = r.capacity.find((c) => c.rule)?.rule;
+  out.push(
+    '',
     '## Capacity (live calls, PREEMPT_MS=200)',
     '',
-    "Each voicebot climb starts with a light-load step (the same scenario with a few calls). A step holds when every call completes, no underrun (hole in bot audio) appears, server CPU is not saturated and p99 end of voice → first audio ≤ the light-load p99 or the issue's floor, whichever is lower, + 50 ms: load may add at most 50 ms to the tail. Caller frames are 100 ms here (Exotel's documented size), so the end of voice is known to 100 ms and p99 sits higher than in the one-call run.",
+    rule
+      ? `A step holds when every call completes, at least ${rule.minTurnsPerCall} turns per call are answered, the server's added delay (its own timings against the provider model) has p95 ≤ ${rule.addedP95LimitMs} ms, and underruns over 20 ms (audible) stay under ${rule.maxGapsPerTurn * 100} per 100 turns. Caller-side latency (end of voice → first audio, 100 ms caller frames) is shown beside it; the server's event-loop delay is sampled from /metrics each second (mean of the per-second p99s / the longest).`
+      : '',
     '',
-    '| server | calls | holds | p50 | p99 | underruns (ms) | failed | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    '| server | calls | holds | added p50 / p95 | caller p50 / p99 | underruns > 20 ms (all) | failed | loop delay p99 / max ms | server CPU mean / max % | server RSS MB (idle → max) | generator CPU % / loop p99 ms |',
+    '| --- | ---: | --- | --- | --- | ---: | ---: | --- | --- | --- | --- |',
   );
   for (const c of r.capacity)
     for (const s of [...c.steps].sort((a, b) => a.calls - b.calls))
       out.push(
-        `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.p50Ms)} | ${v(s.p99Ms)} | ${s.underruns} (${s.underrunMs}) | ${s.failedCalls} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
+        `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.added?.p50Ms)} / ${v(s.added?.p95Ms)} | ${v(s.p50Ms)} / ${v(s.p99Ms)} | ${s.underrunsOver20Ms} (${s.underruns}) | ${s.failedCalls} | ${v(s.loopDelayP99Ms)} / ${v(s.loopDelayMaxMs)} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
       );
-  const bare = r.capacity.find((c) => c.target === 'bare');
+  const bare = r.capacity.find((c) => c.target.startsWith('bare'));
   const bareCpu = bare ? cpuPerCall(bare) : null;
   out.push(
     '',
-    '| server | light-load p99 → limit (ms) | largest N that holds | stopped because | server CPU % of a core per call (at that N) | × the bare ws server |',
-    '| --- | --- | ---: | --- | ---: | ---: |',
+    '| server | largest N that holds | stopped because | server CPU % of a core per call (at that N) | × the bare ws server |',
+    '| --- | ---: | --- | ---: | ---: |',
   );
   for (const c of r.capacity) {
     const cpu = cpuPerCall(c);
     const ratio = cpu !== null && bareCpu ? `${(cpu / bareCpu).toFixed(1)}×` : '-';
     out.push(
-      `| ${c.label} | ${c.p99LimitMs === null ? '-' : `${v(c.baselineP99Ms)} → ${c.p99LimitMs}`} | ${v(c.largestHolding)} | ${c.stoppedBecause} | ${cpu === null ? '-' : cpu.toFixed(3)} | ${c === bare ? '1×' : ratio} |`,
+      `| ${c.label} | ${v(c.largestHolding)} | ${c.stoppedBecause} | ${cpu === null ? '-' : cpu.toFixed(3)} | ${c === bare ? '1×' : ratio} |`,
     );
   }
   const stages = [

@@ -8,6 +8,8 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import type { StoredTimings } from '../src/store/turn-rows.js';
 import { firstLine, freePort, ROOT, startNode, startTs, stop, type Child } from './processes.js';
 
 export interface Fake {
@@ -36,7 +38,11 @@ export interface Server {
   settings: ServerSettings;
   /** The server's pid and its workers' (CPU and RSS are summed over them). */
   pids(): number[];
-  close(): Promise<void>;
+  /**
+   * Stops the server (its store flushes on the way out) and returns the timings of every speech
+   * turn it recorded, then deletes its DATA_DIR.
+   */
+  close(): Promise<StoredTimings[]>;
 }
 
 /**
@@ -101,7 +107,11 @@ export async function startServer(
     pids: () => [child.pid, ...childPids(child.pid)],
     close: async () => {
       await stop(child, 15_000);
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        return readTurnTimings(join(dataDir, 'voicebot.sqlite'));
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -136,10 +146,10 @@ function childPids(pid: number): number[] {
   }
 }
 
-export async function startBare(): Promise<{ child: Child; wsUrl: string }> {
+export async function startBare(sampleRate = 16000): Promise<{ child: Child; wsUrl: string }> {
   const child = startTs('bench/bare-server.ts', ['0']);
   const url = await firstLine(child, 'bare ws server');
-  return { child, wsUrl: `${url}?sample-rate=16000` };
+  return { child, wsUrl: `${url}?sample-rate=${sampleRate}` };
 }
 
 /** One `voicebot_stage_duration_ms` stage: count, sum and cumulative buckets. */
@@ -202,5 +212,64 @@ export function stageSummary(h: StageHistogram): {
     meanMs: h.count ? Math.round(h.sumMs / h.count) : null,
     p50Ms: q(0.5),
     p99Ms: q(0.99),
+  };
+}
+
+/** The stored timings of every speech turn in a server's SQLite file (none when there is none). */
+function readTurnTimings(file: string): StoredTimings[] {
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db
+      .prepare("SELECT timings FROM turns WHERE role = 'user' AND source = 'speech'")
+      .all() as Array<{ timings: string }>;
+    return rows.map((r) => JSON.parse(r.timings) as StoredTimings);
+  } finally {
+    db.close();
+  }
+}
+
+/** Event-loop delay of the server while a step runs, from `/metrics` once a second. */
+export interface LoopDelay {
+  /** Mean over the seconds of each second's p99 (ms). */
+  p99Ms: number | null;
+  /** The longest delay seen (ms). */
+  maxMs: number | null;
+}
+
+/**
+ * Samples `nodejs_eventloop_lag_p99_seconds` and `_max_seconds` every second (prom-client resets
+ * its histogram on each scrape, so each sample covers the second before it; with workers the
+ * figures are their average). The first `skip` samples (start-up, the ramp) are left out.
+ */
+export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay } {
+  const p99s: number[] = [];
+  const maxes: number[] = [];
+  let n = 0;
+  const timer = setInterval(() => {
+    void fetch(`${server.httpUrl}/metrics`)
+      .then((r) => r.text())
+      .then((text) => {
+        if (n++ < skip) return;
+        const read = (name: string) => {
+          const m = new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+          return m ? Number(m[1]) * 1000 : NaN;
+        };
+        const p99 = read('p99');
+        const max = read('max');
+        if (Number.isFinite(p99)) p99s.push(p99);
+        if (Number.isFinite(max)) maxes.push(max);
+      })
+      .catch(() => undefined);
+  }, 1000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      const round1 = (v: number) => Math.round(v * 10) / 10;
+      return {
+        p99Ms: p99s.length ? round1(p99s.reduce((a, b) => a + b, 0) / p99s.length) : null,
+        maxMs: maxes.length ? round1(Math.max(...maxes)) : null,
+      };
+    },
   };
 }

@@ -62,6 +62,8 @@ export interface LoadReport {
     underruns: number;
     underrunMs: number;
     maxUnderrunMs: number;
+    /** Underruns longer than 20 ms (one frame): the ones a caller can hear. */
+    underrunsOver20Ms: number;
     clears: number;
     marksReceived: number;
     marksEchoed: number;

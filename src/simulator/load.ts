@@ -158,6 +158,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       underruns: underruns.length,
       underrunMs: Math.round(underruns.reduce((a, b) => a + b, 0)),
       maxUnderrunMs: Math.round(Math.max(0, ...underruns)),
+      underrunsOver20Ms: underruns.filter((u) => u > 20).length,
       clears: sum((r) => r.call.clears.length),
       marksReceived: sum((r) => r.call.marks.length),
       marksEchoed: sum((r) => r.call.marks.filter((m) => m.echoedAt !== undefined).length),
