@@ -4,6 +4,7 @@
  *   npx tsx bench/fake-openai.ts [port]
  * Prints the base URL (for OPENAI_BASE_URL) on its first stdout line.
  */
+import { createInterface } from 'node:readline';
 import { FakeOpenAI } from '../test/fakes/fake-openai.js';
 import {
   LLM_FIRST_TOKEN_MS,
@@ -34,5 +35,12 @@ console.log(fake.baseUrl);
 const stop = () => void fake.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-// Exit with the parent: a closed stdin means the bench process is gone.
-process.stdin.on('close', stop).resume();
+// Exit with the parent: a closed stdin means the bench process is gone. A `stats` line asks for
+// the requests answered so far, by endpoint (the bench counts wasted requests with it).
+process.stdin.on('close', stop);
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'stats') return;
+  const counts: Record<string, number> = { chat: 0, speech: 0, transcriptions: 0 };
+  for (const r of fake.requests) counts[r.endpoint] = (counts[r.endpoint] ?? 0) + 1;
+  console.log(JSON.stringify({ stats: counts }));
+});

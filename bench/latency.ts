@@ -20,6 +20,32 @@ import { ROOT } from './processes.js';
 /** Digital silence at the end of every speech fixture (test/fixtures/README.md). */
 export const FIXTURE_TRAILING_SILENCE_MS = 300;
 export const HELLO_WAV = join(ROOT, 'test', 'fixtures', 'hello-16k.wav');
+/** "I want to ask about" + 600 ms of silence + "my home loan interest rate." */
+export const PAUSE_WAV = join(ROOT, 'test', 'fixtures', 'pause-16k.wav');
+
+/**
+ * The pause fixture with its mid-sentence silence cut to `pauseMs`: a caller who stops long enough
+ * for the preemptive transcript (and a speculative reply) but short of the endpoint.
+ */
+export async function pauseSpeech(pauseMs: number): Promise<Int16Array> {
+  const wav = decodeWav(await readFile(PAUSE_WAV));
+  const s = wav.samples;
+  let best = { start: 0, end: 0 };
+  for (let i = 1, start = -1; i < s.length; i++) {
+    if (s[i] === 0) {
+      if (start < 0) start = i;
+    } else {
+      if (start > 0 && i - start > best.end - best.start) best = { start, end: i };
+      start = -1;
+    }
+  }
+  const keep = Math.round((pauseMs * wav.sampleRate) / 1000);
+  if (best.end - best.start < keep) throw new Error('pause-16k.wav has no pause that long');
+  const out = new Int16Array(s.length - (best.end - best.start) + keep);
+  out.set(s.subarray(0, best.start + keep), 0);
+  out.set(s.subarray(best.end), best.start + keep);
+  return out;
+}
 const FRAME_MS = 20;
 const REPLY_TIMEOUT_MS = 20_000;
 
@@ -33,10 +59,15 @@ export interface LatencyRun {
   missedTurns: number;
 }
 
-export async function measureLatency(wsUrl: string, turns: number): Promise<LatencyRun> {
+/** `speech`: what the caller says each turn, at 16 kHz (default: the hello fixture). */
+export async function measureLatency(
+  wsUrl: string,
+  turns: number,
+  speech?: Int16Array,
+): Promise<LatencyRun> {
   const wav = decodeWav(await readFile(HELLO_WAV));
   if (wav.sampleRate !== 16000) throw new Error('hello-16k.wav is not 16 kHz');
-  const pcm = bytesFromPcm(wav.samples);
+  const pcm = bytesFromPcm(speech ?? wav.samples);
   const call = new SimulatedCall({ url: wsUrl, sampleRate: 16000 });
   await call.connect();
   const latencies: number[] = [];

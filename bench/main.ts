@@ -11,16 +11,17 @@ import {
   latencyPhase,
   machine,
   type CapacityOptions,
+  type LatencySetting,
   type Target,
 } from './phases.js';
 import { installCleanup, killAll, stop } from './processes.js';
-import { formatResults, type BenchResults } from './report.js';
+import { formatResults, settingLabel, type BenchResults } from './report.js';
 import { startFake } from './server.js';
 
 export interface BenchPlan {
   kind: 'full' | 'smoke';
   latencyTurns: number;
-  preemptSettings: number[];
+  latencySettings: LatencySetting[];
   targets: Target[];
   capacity: Omit<CapacityOptions, 'log'>;
   outFile: string;
@@ -57,9 +58,9 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
   };
   const fake = await startFake();
   try {
-    for (const preemptMs of plan.preemptSettings) {
-      log(`latency: PREEMPT_MS=${preemptMs}, ${plan.latencyTurns} turns`);
-      const l = await latencyPhase(fake, preemptMs, plan.latencyTurns);
+    for (const setting of plan.latencySettings) {
+      log(`latency: ${settingLabel(setting)}, ${plan.latencyTurns} turns`);
+      const l = await latencyPhase(fake, setting, plan.latencyTurns);
       log(
         `  p50 ${l.p50Ms} p99 ${l.p99Ms} floor ${l.floorMs} overhead p50 ${l.overheadP50Ms} p99 ${l.overheadP99Ms}`,
       );

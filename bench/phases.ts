@@ -16,10 +16,13 @@ import {
   slope,
   type StepVerdict,
 } from './capacity.js';
-import { measureLatency } from './latency.js';
+import { measureLatency, pauseSpeech } from './latency.js';
 import { floorMs, SEQUENTIAL_FLOOR_MS } from './model.js';
 import {
+  fakeCounts,
+  settledCounts,
   sampleLoopDelay,
+  scrapeSpeculations,
   scrapeStages,
   stageSummary,
   startBare,
@@ -27,8 +30,20 @@ import {
   type Fake,
 } from './server.js';
 
+/** One latency run's server settings and what the caller says. */
+export interface LatencySetting {
+  preemptMs: number;
+  /** SPECULATIVE_REPLY (default on). */
+  speculate?: boolean;
+  /** Each turn is the pause fixture with its mid-sentence silence cut to this (ms). */
+  pauseMs?: number;
+}
+
 export interface LatencyResult {
   preemptMs: number;
+  speculate: boolean;
+  /** The caller paused this long mid-sentence each turn (null: the hello fixture, no pause). */
+  pauseMs: number | null;
   vad: 'silero';
   turns: number;
   answered: number;
@@ -51,18 +66,34 @@ export interface LatencyResult {
   serverStages: Record<string, ReturnType<typeof stageSummary>>;
   /** The server's added delay per turn and by stage (its stored timings against the model). */
   added: AddedDelay | null;
+  /** Provider requests per answered turn (the fake's counts): above 1 LLM / 2 TTS is waste. */
+  requestsPerTurn: { stt: number; llm: number; tts: number } | null;
+  /** Speculative replies by outcome (`voicebot_speculative_replies_total`). */
+  speculations: { used: number; discarded: number };
 }
 
 export async function latencyPhase(
   fake: Fake,
-  preemptMs: number,
+  setting: LatencySetting,
   turns: number,
 ): Promise<LatencyResult> {
-  const server = await startServer(fake, { vad: 'silero', preemptMs });
+  const { preemptMs, speculate = true, pauseMs } = setting;
+  const server = await startServer(
+    fake,
+    { vad: 'silero', preemptMs },
+    { SPECULATIVE_REPLY: String(speculate) },
+  );
   let added: AddedDelay | null = null;
   try {
-    const run = await measureLatency(server.wsUrl, turns);
+    const speech = pauseMs === undefined ? undefined : await pauseSpeech(pauseMs);
+    const before = await settledCounts(fake);
+    const run = await measureLatency(server.wsUrl, turns, speech);
+    const after = await fakeCounts(fake);
+    const answered = run.fromLastFrameMs.length;
+    const per = (k: keyof typeof after) =>
+      Math.round(((after[k] - before[k]) / Math.max(1, answered)) * 100) / 100;
     const stages = await scrapeStages(server);
+    const speculations = await scrapeSpeculations(server);
     added = addedDelay(await server.close(), preemptMs);
     const floor = SEQUENTIAL_FLOOR_MS;
     const preemptiveFloor = floorMs(preemptMs);
@@ -70,6 +101,12 @@ export async function latencyPhase(
     const round = (v: number | null) => (v === null ? null : Math.round(v));
     return {
       preemptMs,
+      speculate,
+      pauseMs: pauseMs ?? null,
+      requestsPerTurn: answered
+        ? { stt: per('transcriptions'), llm: per('chat'), tts: per('speech') }
+        : null,
+      speculations,
       vad: 'silero',
       turns,
       answered: run.fromLastFrameMs.length,

@@ -28,12 +28,12 @@ export function formatResults(r: BenchResults): string {
     '',
     '## Latency (one call, end of caller voice → first bot audio frame)',
     '',
-    '| preemptive STT | turns | p50 | p99 | floor (issue) | overhead p50 / p99 | preemptive floor | overhead above it p50 / p99 | underruns |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| setting | turns | p50 | p99 | floor (issue) | overhead p50 / p99 | preemptive floor | overhead above it p50 / p99 | underruns | STT / LLM / TTS requests per turn | speculative replies used / discarded |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const l of r.latency) {
     out.push(
-      `| ${l.preemptMs ? `on (PREEMPT_MS=${l.preemptMs})` : 'off (PREEMPT_MS=0)'} | ${l.answered}/${l.turns} | ${v(l.p50Ms)} | ${v(l.p99Ms)} | ${l.floorMs} | ${v(l.overheadP50Ms)} / ${v(l.overheadP99Ms)} | ${l.preemptiveFloorMs} | ${v(l.overheadPreemptiveP50Ms)} / ${v(l.overheadPreemptiveP99Ms)} | ${l.underruns} |`,
+      `| ${settingLabel(l)} | ${l.answered}/${l.turns} | ${v(l.p50Ms)} | ${v(l.p99Ms)} | ${l.floorMs} | ${v(l.overheadP50Ms)} / ${v(l.overheadP99Ms)} | ${l.preemptiveFloorMs} | ${v(l.overheadPreemptiveP50Ms)} / ${v(l.overheadPreemptiveP99Ms)} | ${l.underruns} | ${l.requestsPerTurn ? `${l.requestsPerTurn.stt} / ${l.requestsPerTurn.llm} / ${l.requestsPerTurn.tts}` : '-'} | ${l.speculations.used} / ${l.speculations.discarded} |`,
     );
   }
   out.push(
@@ -48,7 +48,7 @@ export function formatResults(r: BenchResults): string {
   );
   for (const l of r.latency)
     out.push(
-      `| ${l.preemptMs} | ` +
+      `| ${settingLabel(l)} | ` +
         stageNames(r)
           .map((s) => v(l.serverStages[s]?.meanMs))
           .join(' | ') +
@@ -63,7 +63,7 @@ export function formatResults(r: BenchResults): string {
   );
   for (const l of r.latency)
     out.push(
-      `| ${l.preemptMs} | ${l.added?.turns ?? 0} | ${v(l.added?.p50Ms)} / ${v(l.added?.p95Ms)} | ${ADDED_STAGES.map((k) => v(l.added?.meanByStageMs[k])).join(' | ')} |`,
+      `| ${settingLabel(l)} | ${l.added?.turns ?? 0} | ${v(l.added?.p50Ms)} / ${v(l.added?.p95Ms)} | ${ADDED_STAGES.map((k) => v(l.added?.meanByStageMs[k])).join(' | ')} |`,
     );
   const rule = r.capacity.find((c) => c.rule)?.rule;
   out.push(
@@ -144,4 +144,16 @@ function stageNames(r: BenchResults): string[] {
   const names = new Set<string>();
   for (const l of r.latency) for (const k of Object.keys(l.serverStages)) names.add(k);
   return [...names];
+}
+
+/** `PREEMPT_MS=100, speculative` and the like. */
+export function settingLabel(s: {
+  preemptMs: number;
+  speculate?: boolean;
+  pauseMs?: number | null;
+}): string {
+  const parts = [`PREEMPT_MS=${s.preemptMs}`];
+  if (s.preemptMs > 0) parts.push(s.speculate === false ? 'no speculation' : 'speculative');
+  if (s.pauseMs != null) parts.push(`${s.pauseMs} ms pause mid-sentence`);
+  return parts.join(', ');
 }

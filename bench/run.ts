@@ -18,7 +18,18 @@ const list = (v: string | undefined, d: string) =>
 await runBench({
   kind: 'full',
   latencyTurns: Number(process.env.BENCH_TURNS ?? 20),
-  preemptSettings: [200, 0],
+  // BENCH_LATENCY=0: capacity only (a second run to compare capacity with).
+  latencySettings:
+    process.env.BENCH_LATENCY === '0'
+      ? []
+      : [
+          { preemptMs: 200 },
+          { preemptMs: 100 },
+          { preemptMs: 100, speculate: false },
+          { preemptMs: 50 },
+          { preemptMs: 0 },
+          { preemptMs: 100, pauseMs: 450 },
+        ],
   targets: list(process.env.BENCH_TARGETS, 'silero/8k,silero,webrtc/8k,silero@all/8k,bare/8k'),
   capacity: {
     stepCalls: list(process.env.BENCH_STEPS, '30,50,75,110,160,240,360,540,800,1200').map(Number),

@@ -17,6 +17,42 @@ export interface Fake {
   baseUrl: string;
 }
 
+/** Requests the fake has answered so far, by endpoint. */
+export interface FakeCounts {
+  chat: number;
+  speech: number;
+  transcriptions: number;
+}
+
+/** Asks the fake process for its request counts (a `stats` line on its stdin). */
+export async function fakeCounts(fake: Fake): Promise<FakeCounts> {
+  const seen = fake.child.stdout.length;
+  fake.child.proc.stdin?.write('stats\n');
+  for (let i = 0; i < 200; i++) {
+    const line = fake.child.stdout.slice(seen).find((l) => l.startsWith('{"stats"'));
+    if (line) return (JSON.parse(line) as { stats: FakeCounts }).stats;
+    await sleep(10);
+  }
+  throw new Error('the fake OpenAI did not report its counts');
+}
+
+/**
+ * The fake's counts once no request has come for `quietMs` (the server's start-up synthesis of its
+ * lines is over), at most 20 s.
+ */
+export async function settledCounts(fake: Fake, quietMs = 700): Promise<FakeCounts> {
+  let last = await fakeCounts(fake);
+  let since = performance.now();
+  const t0 = since;
+  while (performance.now() - since < quietMs && performance.now() - t0 < 20_000) {
+    await sleep(100);
+    const now = await fakeCounts(fake);
+    if (JSON.stringify(now) !== JSON.stringify(last)) since = performance.now();
+    last = now;
+  }
+  return last;
+}
+
 export async function startFake(): Promise<Fake> {
   const child = startTs('bench/fake-openai.ts', ['0']);
   return { child, baseUrl: await firstLine(child, 'fake OpenAI') };
@@ -182,6 +218,28 @@ export async function scrapeStages(server: Server): Promise<Record<string, Stage
       });
   }
   return stages;
+}
+
+/**
+ * Speculative replies by outcome from `/metrics`; counted when a call ends, so the latency run
+ * waits for its call to be recorded first.
+ */
+export async function scrapeSpeculations(
+  server: Server,
+): Promise<{ used: number; discarded: number }> {
+  const out = { used: 0, discarded: 0 };
+  for (let i = 0; i < 20; i++) {
+    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const live = /^voicebot_live_calls (\S+)$/m.exec(text);
+    for (const m of text.matchAll(
+      /^voicebot_speculative_replies_total\{outcome="(\w+)"\} (\S+)$/gm,
+    )) {
+      if (m[1] === 'used' || m[1] === 'discarded') out[m[1]] = Number(m[2]);
+    }
+    if (!live || Number(live[1]) === 0) break;
+    await sleep(100);
+  }
+  return out;
 }
 
 /** Mean and bucket-interpolated p50/p99 of a stage (Prometheus `histogram_quantile` style). */

@@ -9,7 +9,7 @@ import { runBench } from './main.js';
 const results = await runBench({
   kind: 'smoke',
   latencyTurns: 3,
-  preemptSettings: [200],
+  latencySettings: [{ preemptMs: 100 }],
   targets: ['silero@2/8k', 'bare/8k'],
   capacity: {
     stepCalls: [5],

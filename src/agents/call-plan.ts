@@ -29,7 +29,11 @@ export interface CallPlan {
   /** Said when a provider fails; synthesized ahead and cached. */
   readonly fallbackText: string;
   readonly models: { readonly llm: string; readonly stt: string; readonly tts: string };
-  readonly turn: Readonly<TurnDetectorOptions> & { readonly vad: 'silero' | 'webrtc' };
+  readonly turn: Readonly<TurnDetectorOptions> & {
+    readonly vad: 'silero' | 'webrtc';
+    /** Start the reply on the preemptive transcript, held until the endpoint confirms it. */
+    readonly speculate: boolean;
+  };
   readonly limits: {
     /** Exchanges kept in the LLM's context. */
     readonly maxHistoryTurns: number;

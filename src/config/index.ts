@@ -72,6 +72,8 @@ export interface Config {
     readonly vad: 'silero' | 'webrtc';
     /** Silero inference threads in each server process (0: on the event loop). */
     readonly vadThreads: number;
+    /** Start the reply on the preemptive transcript, held until the endpoint confirms it. */
+    readonly speculate: boolean;
     readonly endpointingMs: number;
     readonly preemptMs: number;
     readonly minSpeechMs: number;
@@ -223,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turn: {
       vad: e.VAD,
       vadThreads: e.VAD_THREADS ?? defaultVadThreads(e.WORKERS),
+      speculate: e.SPECULATIVE_REPLY,
       endpointingMs: e.ENDPOINTING_MS,
       preemptMs: e.PREEMPT_MS,
       minSpeechMs: e.MIN_SPEECH_MS,

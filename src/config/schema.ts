@@ -96,6 +96,11 @@ export const configSchema = z.object({
   VAD_THREADS: z.coerce.number().int().min(0).max(16).optional(),
   ENDPOINTING_MS: ms(500),
   PREEMPT_MS: ms(200),
+  /** Start the reply on the preemptive transcript before the endpoint (audio held until then). */
+  SPECULATIVE_REPLY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   MIN_SPEECH_MS: ms(100),
   PRE_ROLL_MS: ms(300),
   MAX_UTTERANCE_MS: positiveInt(15_000),

@@ -22,11 +22,13 @@ import {
   type BotActivity,
   type FloorDecision,
 } from './floor.js';
-import { Hearing, type HeardUtterance } from './hearing.js';
+import { HeldOutput } from './held-output.js';
+import { Hearing, type HeardUtterance, type TentativeUtterance } from './hearing.js';
 import { ChatHistory } from './history.js';
 import { IdleWatch } from './idle-watch.js';
 import { CallLines } from './lines.js';
 import type { Transcript } from './transcriber.js';
+import { isMeaningfulTranscript } from './transcript-filter.js';
 import type { TtsCache } from './tts-cache.js';
 import { PROCESS_HEDGE_BUDGET, type HedgeBudget } from './hedge-budget.js';
 import { Turn, type TurnInput, type TurnOutcome } from './turn.js';
@@ -73,7 +75,18 @@ export interface ConversationStats {
   merges: number;
   toolCalls: number;
   idlePrompts: number;
+  /** Replies started on a preemptive transcript before the endpoint (SPECULATIVE_REPLY). */
+  speculations: number;
+  /** Of those, the ones the endpoint confirmed (the rest were discarded: wasted requests). */
+  speculationsUsed: number;
 }
+
+/**
+ * A call may discard at most one speculative reply per this many turns (at least one in all): a
+ * caller who pauses mid-sentence long enough to be answered costs an LLM request at most that
+ * often, and the calls that gain from speculation keep it.
+ */
+export const SPECULATION_TURNS_PER_WASTE = 3;
 
 /** An utterance this short (voiced ms) before the greeting is a "hello": greet at once. */
 const HELLO_MAX_VOICED_MS = 1_500;
@@ -100,6 +113,8 @@ export class Conversation {
     merges: 0,
     toolCalls: 0,
     idlePrompts: 0,
+    speculations: 0,
+    speculationsUsed: 0,
   };
   /** How the bot ended the call, once it has decided to. */
   ending: CallEnd | undefined;
@@ -109,6 +124,8 @@ export class Conversation {
   private readonly idle: IdleWatch;
   private readonly lines: CallLines;
   private active: Turn | undefined;
+  /** A reply started on a preemptive transcript, held until the endpoint confirms it. */
+  private speculation: Speculation | undefined;
   /** Words of a silent turn the caller went on from. */
   private carry: Promise<string> | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
@@ -155,6 +172,8 @@ export class Conversation {
         speechStarted: () => this.idle.busy(),
         bargeIn: () => this.takeFloor(callerTakesFloor('speech', this.activity()), 'speech'),
         utterance: (u) => this.onUtterance(u),
+        tentative: (t) => this.onTentative(t),
+        tentativeStale: (id) => this.onTentativeStale(id),
       },
     );
     this.dtmf = new DtmfCollector(plan.limits.dtmfTimeoutMs, (digits) =>
@@ -290,6 +309,7 @@ export class Conversation {
     this.idle.close();
     this.dtmf.close();
     this.active?.controller.abort();
+    this.discardSpeculation();
     await this.hearing.close();
     await Promise.allSettled([...this.tasks]);
   }
@@ -335,6 +355,9 @@ export class Conversation {
       check !== undefined &&
       !this.ending &&
       (u.timings.speechStartAt ?? u.timings.speechEndAt) < check.until;
+    const spec = this.speculation;
+    if (spec && u.preemptId === spec.id && !checked && this.mayAdopt(u)) return this.adopt(spec, u);
+    this.discardSpeculation();
     if (checked && !this.greeted) return this.answerHeard(u, check);
     if (utteranceEnded(u, this.activity()) === 'ignore') {
       // Too short to take the floor while the bot talks or thinks: a backchannel or noise.
@@ -373,6 +396,7 @@ export class Conversation {
   private startTurn(
     input: Pick<TurnInput, 'source' | 'transcript' | 'heard' | 'preemptive'>,
   ): void {
+    this.discardSpeculation();
     const { plan, output, llm, tts, log } = this.deps;
     const carried = this.carry;
     this.carry = undefined;
@@ -389,6 +413,76 @@ export class Conversation {
     );
     this.active = turn;
     this.track(turn.done.then((outcome) => this.onTurnDone(turn, outcome)));
+  }
+
+  /**
+   * The preemptive transcript is in and the caller has been quiet PREEMPT_MS: start the reply
+   * now (LLM, first TTS) with its audio and tools held, so that at the endpoint it is already on
+   * its way. Only from a quiet floor: nothing playing, no turn in progress, no words carried.
+   */
+  private onTentative(t: TentativeUtterance): void {
+    const { plan, output, llm, tts, log } = this.deps;
+    if (!plan.turn.speculate || this.closed || this.ending || this.speculation) return;
+    // Bounded waste: a call whose pauses keep fooling it stops guessing until its turns catch up.
+    const wasted = this.stats.speculations - this.stats.speculationsUsed;
+    if (wasted >= Math.max(1, this.turnIndex / SPECULATION_TURNS_PER_WASTE)) return;
+    if (this.active || this.carry || output.isSpeaking()) return;
+    if (this.check !== undefined && !this.greeted) return;
+    if (!isMeaningfulTranscript(t.transcript.text)) return;
+    const held = new HeldOutput(output);
+    const turn = new Turn(
+      { output: held, llm, tts, lines: this.lines, toolbox: this.toolbox, plan, log },
+      {
+        source: 'speech',
+        transcript: Promise.resolve(t.transcript),
+        heard: t.timings,
+        preemptive: true,
+        index: this.turnIndex + 1,
+        history: () => this.history.messages(),
+        signal: this.deps.signal,
+        confirmed: held.released,
+      },
+    );
+    const spec: Speculation = { id: t.id, turn, output: held, adopted: false };
+    this.speculation = spec;
+    this.stats.speculations++;
+    this.track(
+      turn.done.then((outcome) => {
+        if (spec.adopted) this.onTurnDone(turn, outcome);
+      }),
+    );
+  }
+
+  private onTentativeStale(id: number): void {
+    if (this.speculation?.id === id) this.discardSpeculation();
+  }
+
+  /** Whether the utterance would start a turn of its own (see `onUtterance`). */
+  private mayAdopt(u: HeardUtterance): boolean {
+    return (
+      !this.active && !this.carry && !this.ending && utteranceEnded(u, this.activity()) !== 'ignore'
+    );
+  }
+
+  /** The endpoint confirmed the speculative reply: it becomes the turn and may be heard. */
+  private adopt(spec: Speculation, u: HeardUtterance): void {
+    this.speculation = undefined;
+    spec.adopted = true;
+    this.stats.speculationsUsed++;
+    this.idle.busy();
+    this.active = spec.turn;
+    spec.turn.confirm(u.timings, ++this.turnIndex);
+    spec.output.release();
+  }
+
+  /** A speculative reply the caller went on from: its requests are aborted, nothing was heard. */
+  private discardSpeculation(): void {
+    const spec = this.speculation;
+    if (!spec) return;
+    this.speculation = undefined;
+    spec.output.discard();
+    spec.turn.drop();
+    this.deps.log.debug('caller went on: speculative reply discarded');
   }
 
   private onTurnDone(turn: Turn, outcome: TurnOutcome): void {
@@ -491,4 +585,12 @@ export class Conversation {
     this.tasks.add(t);
     void t.finally(() => this.tasks.delete(t));
   }
+}
+
+interface Speculation {
+  /** The preemptive snapshot it answers. */
+  id: number;
+  turn: Turn;
+  output: HeldOutput;
+  adopted: boolean;
 }

@@ -20,6 +20,8 @@ export interface HeardUtterance {
   /** It held enough voice to interrupt the bot (BARGE_IN_MS). */
   bargedIn: boolean;
   voicedMs: number;
+  /** The preemptive snapshot that covers it, when one does (its tentative id). */
+  preemptId?: number;
   /**
    * Its words: adopts the preemptive transcription when it covers the utterance (`preemptive`),
    * else makes a request. Call it during the `utterance` event or never: an utterance the
@@ -35,6 +37,20 @@ export interface HearingListener {
   bargeIn(): void;
   /** An utterance ended. */
   utterance(u: HeardUtterance): void;
+  /**
+   * The preemptive transcript came back before the endpoint: the caller may have finished. The
+   * `utterance` that follows carries the same `preemptId` if so; otherwise `tentativeStale`.
+   */
+  tentative?(t: TentativeUtterance): void;
+  /** Tentative utterance `id` was not the end of it: the caller went on. */
+  tentativeStale?(id: number): void;
+}
+
+/** What the caller said up to a pause that may be the end of the utterance. */
+export interface TentativeUtterance {
+  id: number;
+  transcript: Transcript;
+  timings: Required<Pick<HeardTimings, 'speechEndAt'>> & HeardTimings;
 }
 
 export interface HearingOptions {
@@ -57,6 +73,8 @@ export class Hearing {
   private chain: Promise<void>;
   private samples = 0;
   private speech: { startAt: number; bargedIn: boolean } | undefined;
+  /** The preemptive snapshot of the utterance in progress, until it ends or the caller resumes. */
+  private tentativeId: number | undefined;
   private closed = false;
 
   constructor(
@@ -141,13 +159,21 @@ export class Hearing {
         if (this.speech) this.speech.bargedIn = true;
         return this.listener.bargeIn();
       case 'preempt':
-        if (this.opts.turn.preemptMs > 0) this.transcriber.preempt(ev.id, ev.audio);
+        if (this.opts.turn.preemptMs > 0) {
+          this.transcriber.preempt(ev.id, ev.audio);
+          this.offerTentative(ev.id, {
+            ...(this.speech ? { speechStartAt: this.speech.startAt } : {}),
+            speechEndAt: toWall(ev.speechEndMs),
+          });
+        }
         return;
       case 'resume':
+        this.endTentative(undefined);
         return this.transcriber.discardPreempt(ev.preemptId);
       case 'end': {
         const speech = this.speech;
         this.speech = undefined;
+        this.endTentative(ev.preemptId);
         let wanted = false;
         this.listener.utterance({
           timings: {
@@ -157,6 +183,7 @@ export class Hearing {
           },
           bargedIn: speech?.bargedIn ?? false,
           voicedMs: ev.voicedMs,
+          ...(ev.preemptId !== undefined ? { preemptId: ev.preemptId } : {}),
           transcribe: () => {
             wanted = true;
             return this.transcriber.transcribe(ev);
@@ -166,5 +193,26 @@ export class Hearing {
         return;
       }
     }
+  }
+
+  /** Tells the listener when preempt `id`'s transcript is in, if the utterance has not ended. */
+  private offerTentative(id: number, timings: TentativeUtterance['timings']): void {
+    this.tentativeId = id;
+    const result = this.transcriber.preemptResult(id);
+    if (!result || !this.listener.tentative) return;
+    result.then(
+      (transcript) => {
+        if (this.closed || this.tentativeId !== id) return;
+        this.listener.tentative?.({ id, transcript, timings });
+      },
+      () => undefined,
+    );
+  }
+
+  /** The utterance ended (covered by `coveredBy`, if a snapshot covers it) or went on. */
+  private endTentative(coveredBy: number | undefined): void {
+    const id = this.tentativeId;
+    this.tentativeId = undefined;
+    if (id !== undefined && id !== coveredBy) this.listener.tentativeStale?.(id);
   }
 }

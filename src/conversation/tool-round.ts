@@ -18,7 +18,11 @@ export class ToolRound {
   readonly calls: LlmToolCall[] = [];
   /** Set when the model asked to end or hand over the call. */
   control: CallControl | undefined;
-  private readonly runs = new Map<string, { outcome: Promise<ToolOutcome>; startedAt: number }>();
+  /** Started (or waiting on `before`) calls; `startedAt` is set once a call really starts. */
+  private readonly runs = new Map<
+    string,
+    { outcome: Promise<ToolOutcome>; startedAt: number | undefined }
+  >();
 
   /** `mayRun`: false on the last round, whose calls are recorded but not run. */
   constructor(
@@ -26,6 +30,8 @@ export class ToolRound {
     readonly round: number,
     private readonly mayRun: boolean,
     private readonly signal: AbortSignal,
+    /** Tools start only once this resolves (a speculative turn's confirmation); never if it rejects. */
+    private readonly before?: Promise<void>,
   ) {}
 
   /** Takes a call the model completed: notes a call control, starts anything else. */
@@ -35,8 +41,20 @@ export class ToolRound {
     const reason = this.toolbox.controlOf(call);
     if (reason) this.control = { reason, detail: reasonOf(call) };
     else if (this.mayRun) {
-      const outcome = this.toolbox.run(call, this.round, this.signal);
-      this.runs.set(call.id, { outcome, startedAt: performance.now() });
+      const entry: { outcome: Promise<ToolOutcome>; startedAt: number | undefined } = {
+        startedAt: undefined,
+        outcome: (this.before ?? Promise.resolve()).then(
+          () => {
+            entry.startedAt = performance.now();
+            return this.toolbox.run(call, this.round, this.signal);
+          },
+          (): ToolOutcome => ({
+            record: this.toolbox.notRun(call, this.round, 'not run: the caller went on'),
+            content: '',
+          }),
+        ),
+      };
+      this.runs.set(call.id, entry);
     }
   }
 

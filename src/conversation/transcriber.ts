@@ -63,6 +63,11 @@ export class Transcriber {
     this.preemptsStarted++;
   }
 
+  /** The preemptive request `id`'s own answer, while it is the current one (no backup request). */
+  preemptResult(id: number): Promise<Transcript> | undefined {
+    return this.current?.id === id ? this.current.result : undefined;
+  }
+
   discardPreempt(id: number): void {
     if (this.current?.id === id) this.cancelPreempt();
   }

@@ -64,7 +64,15 @@ export type TurnEvent =
   /** Once per turn, at the end of the window that brought its voiced total to bargeInMs. */
   | { type: 'barge-in'; atMs: number; voicedMs: number }
   /** Trailing silence reached preemptMs: the utterance so far, [startMs, endMs). */
-  | { type: 'preempt'; id: number; audio: Int16Array; startMs: number; endMs: number }
+  | {
+      type: 'preempt';
+      id: number;
+      audio: Int16Array;
+      startMs: number;
+      endMs: number;
+      /** Where the speech ended (the snapshot runs `preemptMs` past it). */
+      speechEndMs: number;
+    }
   /** Speech starting at `atMs` came back after preempt `preemptId`, which is now stale. */
   | { type: 'resume'; atMs: number; preemptId: number }
   /**
@@ -305,6 +313,7 @@ export class TurnDetector {
           audio,
           startMs: this.#ms(turn.audioStart),
           endMs: this.#ms(end),
+          speechEndMs: this.#ms(turn.speechEnd),
         });
       }
       if (silence >= this.#endpointing) return this.#end(turn, now, 'silence', events);

@@ -58,6 +58,11 @@ export interface TurnInput {
   preemptive: boolean;
   /** The history as it stands when the model is asked. */
   history: () => ChatMessage[];
+  /**
+   * A speculative turn (started on a preemptive transcript before the endpoint): its tools wait
+   * for this, and never run if it rejects. Its audio is held by its output the same way.
+   */
+  confirmed?: Promise<void>;
   /** The call's signal. */
   signal: AbortSignal;
 }
@@ -165,6 +170,15 @@ export class Turn {
     this.controller.abort();
   }
 
+  /**
+   * A speculative turn is the caller's: the endpoint came, and the turn gets the utterance's
+   * timings and its place in the call (`index`).
+   */
+  confirm(heard: HeardTimings, index: number): void {
+    Object.assign(this.record.timings, heard);
+    this.record.index = index;
+  }
+
   /** The caller went on speaking before the reply made a sound: forget it. */
   drop(): void {
     if (this.settled) return;
@@ -226,7 +240,7 @@ export class Turn {
         () => this.writing,
       );
       this.speeches.push(reply.speech);
-      const tools = new ToolRound(toolbox, round, !lastRound, signal);
+      const tools = new ToolRound(toolbox, round, !lastRound, signal, this.input.confirmed);
       let result: ReplyResult;
       try {
         result = await reply.run((call) => {

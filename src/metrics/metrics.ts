@@ -41,6 +41,12 @@ export class Metrics {
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly speculativeRepliesTotal = new Counter({
+    name: 'voicebot_speculative_replies_total',
+    help: 'Replies started on a preemptive transcript before the endpoint, by outcome (used: the endpoint confirmed it; discarded: the caller went on, its LLM and TTS requests wasted)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly bargeInsTotal = new Counter({
     name: 'voicebot_barge_ins_total',
     help: 'Replies interrupted by the caller',
@@ -119,9 +125,20 @@ export class Metrics {
 
   callEnded(
     status: string,
-    c: { bargeIns: number; underruns: number; underrunMs: number; endReason: string },
+    c: {
+      bargeIns: number;
+      underruns: number;
+      underrunMs: number;
+      endReason: string;
+      speculations?: number;
+      speculationsUsed?: number;
+    },
   ): void {
     this.callsTotal.inc({ status });
+    const used = c.speculationsUsed ?? 0;
+    const discarded = (c.speculations ?? 0) - used;
+    if (used > 0) this.speculativeRepliesTotal.inc({ outcome: 'used' }, used);
+    if (discarded > 0) this.speculativeRepliesTotal.inc({ outcome: 'discarded' }, discarded);
     this.callEndingsTotal.inc({ reason: c.endReason });
     if (c.bargeIns > 0) this.bargeInsTotal.inc(c.bargeIns);
     if (c.underruns > 0) this.underrunsTotal.inc(c.underruns);

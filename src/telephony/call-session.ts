@@ -186,6 +186,8 @@ export class CallSession {
     const status = wasStarted ? 'completed' : 'failed';
     this.deps.metrics?.callEnded(status, {
       bargeIns: stats?.bargeIns ?? 0,
+      speculations: stats?.speculations ?? 0,
+      speculationsUsed: stats?.speculationsUsed ?? 0,
       underruns: this.player?.stats.underruns ?? 0,
       underrunMs: this.player?.stats.underrunMs ?? 0,
       endReason: this.endReason(),
