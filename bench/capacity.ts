@@ -78,6 +78,9 @@ export interface StepVerdict {
   p99Ms: number | null;
   /** The server's added delay (added-delay.ts), null for the bare server. */
   added: AddedDelay | null;
+  /** `start` sent → the greeting's first frame, at the caller (ms). */
+  greetingP50Ms: number | null;
+  greetingP99Ms: number | null;
   underruns: number;
   underrunMs: number;
   maxUnderrunMs: number;
@@ -128,6 +131,8 @@ export function judge(
     p50Ms: fromVoiceEnd(r.firstAudioMs.turn.p50),
     p99Ms: fromVoiceEnd(r.firstAudioMs.turn.p99),
     added,
+    greetingP50Ms: r.firstAudioMs.greeting.p50,
+    greetingP99Ms: r.firstAudioMs.greeting.p99,
     underruns: r.playback.underruns,
     underrunMs: r.playback.underrunMs,
     maxUnderrunMs: r.playback.maxUnderrunMs,

@@ -38,7 +38,7 @@ await runBench({
     rule: {
       addedP95LimitMs: Number(process.env.BENCH_ADDED_P95_MS ?? 400),
       minTurnsPerCall: 2,
-      maxGapsPerTurn: 0.02,
+      maxGapsPerTurn: 0.05,
     },
     maxSteps: Number(process.env.BENCH_MAX_STEPS ?? 10),
     minCalls: 5,
