@@ -12,6 +12,7 @@ import {
   machine,
   type CapacityOptions,
   type LatencySetting,
+  warmUp,
   type Target,
 } from './phases.js';
 import { installCleanup, killAll, stop } from './processes.js';
@@ -66,6 +67,10 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
       );
       results.latency.push(l);
       await save(plan, results, t0);
+    }
+    if (plan.targets.length > 0) {
+      log('capacity: warm-up step (not judged)');
+      await warmUp(fake);
     }
     for (const target of plan.targets) {
       log(`capacity: ${target}`);

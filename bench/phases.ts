@@ -343,6 +343,26 @@ async function oneStep(
   }
 }
 
+/**
+ * An unjudged step before the first capacity climb: a fresh fake OpenAI (and the machine's
+ * caches) would otherwise spend its warm-up on the first step measured, which then fails early.
+ */
+export async function warmUp(fake: Fake): Promise<void> {
+  const server = await startServer(fake, { vad: 'silero', preemptMs: 200, sampleRate: 8000 });
+  try {
+    await runStep({
+      wsUrl: server.wsUrl,
+      calls: 20,
+      durationMs: 10_000,
+      rampMs: 500,
+      scenario: BOT_SCENARIO,
+      serverPids: server.pids(),
+    });
+  } finally {
+    await server.close();
+  }
+}
+
 export function machine(): { cpus: number; model: string; node: string } {
   const c = cpus();
   return { cpus: c.length, model: c[0]?.model ?? 'unknown', node: process.version };

@@ -5,7 +5,8 @@
  * self-time of the main thread by part (Silero inference, WebSocket frames, resampling, GC...) and
  * the top functions. Other threads (inference workers) are not in this profile: their time shows
  * as the server's CPU beyond the main thread's.
- *   PROFILE_CALLS=150 PROFILE_S=20 PROFILE_VAD=silero PROFILE_RATE=8000 npm run bench:profile
+ *   PROFILE_CALLS=150 PROFILE_S=20 PROFILE_VAD=silero PROFILE_RATE=8000 PROFILE_VAD_THREADS=0 \
+ *   npm run bench:profile
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ try {
   const server = await startServer(
     fake,
     { vad, preemptMs: 200, workers: 1, sampleRate: rate },
-    {},
+    process.env.PROFILE_VAD_THREADS ? { VAD_THREADS: process.env.PROFILE_VAD_THREADS } : {},
     ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   );
   let report;
