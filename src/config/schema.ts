@@ -232,7 +232,16 @@ export const configSchema = z.object({
     .int()
     .min(1000, 'LEASE_TTL_MS must be at least 1000')
     .default(15_000),
-  WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  /**
+   * Half the cores: each worker's event loop gets a core and its Silero threads the other (on a
+   * 2-core box one worker held as many calls as two or more; README, Performance).
+   */
+  WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(1, Math.floor(availableParallelism() / 2))),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -82,7 +82,7 @@ export interface ConversationStats {
 }
 
 /**
- * A call may discard at most one speculative reply per this many turns (at least one in all): a
+ * A call may discard one speculative reply on any turn, and after that one per this many turns: a
  * caller who pauses mid-sentence long enough to be answered costs an LLM request at most that
  * often, and the calls that gain from speculation keep it.
  */
@@ -423,9 +423,10 @@ export class Conversation {
   private onTentative(t: TentativeUtterance): void {
     const { plan, output, llm, tts, log } = this.deps;
     if (!plan.turn.speculate || this.closed || this.ending || this.speculation) return;
-    // Bounded waste: a call whose pauses keep fooling it stops guessing until its turns catch up.
+    // Bounded waste: a call whose pauses keep fooling it stops guessing until its turns catch up
+    // (one guess is free; after that one discard per SPECULATION_TURNS_PER_WASTE turns).
     const wasted = this.stats.speculations - this.stats.speculationsUsed;
-    if (wasted >= Math.max(1, this.turnIndex / SPECULATION_TURNS_PER_WASTE)) return;
+    if (wasted > 0 && wasted + 1 > (this.turnIndex + 1) / SPECULATION_TURNS_PER_WASTE) return;
     if (this.active || this.carry || output.isSpeaking()) return;
     if (this.check !== undefined && !this.greeted) return;
     if (!isMeaningfulTranscript(t.transcript.text)) return;
