@@ -42,7 +42,10 @@ export type ErrorCode =
   // Exotel's REST API (see outbound/exotel-api.ts)
   | 'EXOTEL_REJECTED'
   | 'EXOTEL_RATE_LIMITED'
-  | 'EXOTEL_UNAVAILABLE';
+  | 'EXOTEL_UNAVAILABLE'
+  // A call placement whose answer was lost (timeout, reset, 5xx): Exotel may have taken it, so
+  // it is not sent again; the call list settles it (see outbound/outbound-calls.ts)
+  | 'EXOTEL_UNCERTAIN';
 
 export class VoicebotError extends Error {
   readonly code: ErrorCode;

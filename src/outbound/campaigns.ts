@@ -13,7 +13,7 @@ import type { AgentRegistry } from '../agents/index.js';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Campaign, CampaignSettings, CallStore, ClaimedRow } from '../store/index.js';
-import { OutboundRequestError, type OutboundCalls } from './outbound-calls.js';
+import { NOT_PLACED, OutboundRequestError, type OutboundCalls } from './outbound-calls.js';
 import { normaliseIndianNumber } from './phone-number.js';
 
 /** Outcomes a campaign may retry (all of them unless `retry.on` says otherwise). */
@@ -238,6 +238,18 @@ export class CampaignRunner {
   private async settle(now: number): Promise<void> {
     const { store } = this.deps;
     for (const a of await store.campaigns.finishedAttempts(now, this.deps.instanceId)) {
+      if (a.error?.startsWith(NOT_PLACED)) {
+        // Exotel never got the call (its server died first): not an attempt; dial it again.
+        await store.campaigns.moveRow(
+          a.campaignId,
+          a.index,
+          a.state,
+          a.campaignStatus === 'canceled'
+            ? { state: 'done', outcome: 'canceled' }
+            : { state: 'pending', nextAtMs: now, uncount: true },
+        );
+        continue;
+      }
       const retry =
         a.campaignStatus !== 'canceled' &&
         a.retryOn.includes(a.status) &&
@@ -270,7 +282,8 @@ export class CampaignRunner {
           uncount: true,
         });
       }
-      // Stored but without a CallSid: outbound's quiet-call check marks it failed, then settle.
+      // Stored but without a CallSid: outbound's quiet-call check finds it in Exotel's call
+      // list, or marks it never placed (OUTBOUND_NOT_PLACED), and settle dials it again.
     }
   }
 

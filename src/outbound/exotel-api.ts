@@ -1,13 +1,17 @@
 /**
- * Exotel's REST API, the two calls outbound needs: "connect a number to a voice bot"
+ * Exotel's REST API, the calls outbound needs: "connect a number to a voice bot"
  * (`POST /v1/Accounts/{sid}/Calls/connect.json`: `From`, `CallerId`, `StreamUrl` and
  * `StreamType=bidirectional`, or `Url` to start a flow instead) and the call details
- * (`GET /v1/Accounts/{sid}/Calls/{CallSid}.json`), with HTTP Basic `key:token`.
+ * (`GET /v1/Accounts/{sid}/Calls/{CallSid}.json`, and in bulk `GET …/Calls.json` with filters),
+ * with HTTP Basic `key:token`.
  *
  * Exotel allows about 200 requests a minute per account: requests wait for a slot in a rolling
  * window (shared by everything this process sends), and a 429 is retried after its
  * `Retry-After` (or a growing pause). Other failures are coded: EXOTEL_REJECTED (4xx: our
  * request was wrong; not retried), EXOTEL_UNAVAILABLE (5xx or the network, retried a few times).
+ * A call placement is not idempotent: one whose answer is lost (a timeout, a reset, a 5xx) may
+ * have been taken, so it is not sent again but fails EXOTEL_UNCERTAIN; only one that never
+ * reached Exotel (connection refused) is retried.
  * See developer.exotel.com "Connect Voice AI API" and "Call details".
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,6 +53,8 @@ export interface ExotelCall {
   sid: string;
   /** queued, ringing, in-progress, completed, failed, busy, no-answer, canceled. */
   status: string;
+  /** The `CustomField` we placed it with, when Exotel returns it. */
+  customField?: string;
   startTime?: string;
   endTime?: string;
   duration?: number;
@@ -111,6 +117,31 @@ export class ExotelApi {
     return callFrom(body);
   }
 
+  /**
+   * Calls placed from `from` (the number dialled first: our callee) created between the two
+   * times, from the bulk call details API (`GET /Calls.json?From=…&DateCreated=gte:…;lte:…`).
+   * Exotel lists only calls that ended; its times are India time. Used to find a call our server
+   * handed to Exotel but died before storing its Sid.
+   */
+  async findCalls(q: {
+    from: string;
+    createdFromMs: number;
+    createdToMs: number;
+  }): Promise<ExotelCall[]> {
+    const query = new URLSearchParams({
+      From: q.from,
+      DateCreated: `gte:${exotelTime(q.createdFromMs)};lte:${exotelTime(q.createdToMs)}`,
+      SortBy: 'DateCreated:asc',
+      PageSize: '100',
+    });
+    const body = await this.request('GET', `/Calls.json?${query.toString()}`);
+    const calls = (body as { Calls?: unknown } | null)?.Calls;
+    if (!Array.isArray(calls)) {
+      throw new VoicebotError('EXOTEL_UNAVAILABLE', 'Exotel answered the call list without Calls');
+    }
+    return (calls as unknown[]).map((c) => callFrom({ Call: c }));
+  }
+
   /** How long a request sent now would wait for a slot in the rolling minute (0: none). */
   waitMs(): number {
     const now = this.now();
@@ -153,6 +184,13 @@ export class ExotelApi {
           signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
         });
       } catch (err) {
+        if (method === 'POST' && !neverReached(err)) {
+          throw new VoicebotError(
+            'EXOTEL_UNCERTAIN',
+            `Exotel's answer was lost (${String(err)}); it may have taken the request`,
+            { cause: err },
+          );
+        }
         last = new VoicebotError('EXOTEL_UNAVAILABLE', `Exotel did not answer: ${String(err)}`, {
           retryable: true,
           cause: err,
@@ -178,6 +216,12 @@ export class ExotelApi {
         await this.sleep(Number.isFinite(after) && after > 0 ? after * 1000 : 1000 * 2 ** attempt);
         continue;
       }
+      if (res.status >= 500 && method === 'POST') {
+        throw new VoicebotError(
+          'EXOTEL_UNCERTAIN',
+          `Exotel failed (${res.status}: ${message}); it may have taken the request`,
+        );
+      }
       if (res.status >= 500) {
         last = new VoicebotError('EXOTEL_UNAVAILABLE', `Exotel: ${message}`, { retryable: true });
         await this.sleep(500 * attempt);
@@ -187,6 +231,12 @@ export class ExotelApi {
     }
     throw last ?? new VoicebotError('EXOTEL_UNAVAILABLE', 'Exotel did not answer');
   }
+}
+
+/** A connection refused or a name not found: the request never reached Exotel. */
+function neverReached(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 /** Exotel's error text: `{"RestException": {"Message": …}}` in JSON. */
@@ -211,10 +261,17 @@ function callFrom(body: unknown): ExotelCall {
   return {
     sid,
     status: str(call.Status) ?? 'queued',
+    ...(str(call.CustomField) ? { customField: str(call.CustomField) } : {}),
     ...(str(call.StartTime) ? { startTime: str(call.StartTime) } : {}),
     ...(str(call.EndTime) ? { endTime: str(call.EndTime) } : {}),
     ...(Number.isFinite(duration) && call.Duration !== null && call.Duration !== ''
       ? { duration }
       : {}),
   };
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in India time, as Exotel's filters take it. */
+export function exotelTime(ms: number): string {
+  // sv-SE formats as ISO date and 24-hour time.
+  return new Date(ms).toLocaleString('sv-SE', { timeZone: 'Asia/Kolkata', hour12: false });
 }

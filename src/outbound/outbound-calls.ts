@@ -12,8 +12,11 @@ import type { Logger } from '../log.js';
 import { MAX_CONTEXT_CHARS, MAX_CONTEXT_PARAMS, newContextId } from '../server/voicebot-init.js';
 import type { CallStore, OutboundCall, OutboundStatus } from '../store/index.js';
 import { WAS_PATH } from '../telephony/was-endpoint.js';
-import type { ExotelApi } from './exotel-api.js';
+import type { ExotelApi, ExotelCall } from './exotel-api.js';
 import { normaliseIndianNumber } from './phone-number.js';
+
+/** The error code of an outbound row whose call Exotel never got (see findUnstoredCall). */
+export const NOT_PLACED = 'OUTBOUND_NOT_PLACED';
 
 export interface OutboundSettings {
   /** Our public base URL (PUBLIC_URL): Exotel dials into it and posts status to it. */
@@ -77,6 +80,8 @@ const FINAL = new Set<OutboundStatus>(['completed', 'busy', 'no-answer', 'failed
 export class OutboundCalls {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Calls this process is handing to Exotel now: not quiet, whatever their age. */
+  private readonly placing = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -160,6 +165,7 @@ export class OutboundCalls {
     await store.putContext(contextId, context, Date.now() + settings.contextTtlMs);
     await store.outbound.insert({ id, to: number.e164, agent, params, contextId });
     const { streamUrl, statusCallback } = this.urls(id, contextId);
+    this.placing.add(id);
     try {
       const call = await api.connect({
         to: number.e164,
@@ -180,6 +186,15 @@ export class OutboundCalls {
       this.log.info({ outboundId: id, callSid: call.sid }, 'outbound call placed');
     } catch (err) {
       const code = errorCode(err);
+      if (code === 'EXOTEL_UNCERTAIN') {
+        // Exotel may have taken it: placing it again could ring the callee twice. The row stays
+        // without a Sid; callbacks, its stream or the call list (checkQuiet) settle it.
+        this.log.warn(
+          { code, outboundId: id },
+          'outbound call may have been placed; to be checked',
+        );
+        return (await store.outbound.get(id))!;
+      }
       const message = err instanceof Error ? err.message : String(err);
       await store.outbound
         .update(id, { status: 'failed', error: `${code}: ${message}`, endedAtMs: Date.now() })
@@ -190,6 +205,8 @@ export class OutboundCalls {
         code,
         `Exotel did not place the call: ${message}`,
       );
+    } finally {
+      this.placing.delete(id);
     }
     return (await store.outbound.get(id))!;
   }
@@ -260,6 +277,33 @@ export class OutboundCalls {
     clearInterval(this.timer);
   }
 
+  private async findUnstored(api: ExotelApi, call: OutboundCall): Promise<void> {
+    const { store, settings } = this.deps;
+    let found: ExotelCall | undefined;
+    try {
+      found = await findUnstoredCall(api, call, settings.checkAfterMs);
+    } catch (err) {
+      this.log.warn({ code: errorCode(err), outboundId: call.id }, 'call list failed');
+      return;
+    }
+    if (found) {
+      const status = exotelStatus(found.status) ?? 'queued';
+      await store.outbound.update(call.id, {
+        callSid: found.sid,
+        status,
+        ...(FINAL.has(status) ? { endedAtMs: Date.now() } : {}),
+      });
+      this.log.info({ outboundId: call.id, status }, "outbound call found in Exotel's call list");
+      return;
+    }
+    await store.outbound.update(call.id, {
+      status: 'failed',
+      error: `${NOT_PLACED}: the server stopped before Exotel took the call`,
+      endedAtMs: Date.now(),
+    });
+    this.log.warn({ code: NOT_PLACED, outboundId: call.id }, 'outbound call was never placed');
+  }
+
   async checkQuiet(): Promise<number> {
     const { store, api, settings } = this.deps;
     if (!api || this.checking) return 0;
@@ -273,15 +317,11 @@ export class OutboundCalls {
         20,
       );
       for (const call of quiet) {
+        if (this.placing.has(call.id)) continue;
         checked++;
         await store.outbound.update(call.id, { checkedAtMs: Date.now() });
         if (!call.callSid) {
-          // Stored but never handed to Exotel (the server died in between): it was not placed.
-          await store.outbound.update(call.id, {
-            status: 'failed',
-            error: 'OUTBOUND_NOT_PLACED: the server stopped before Exotel took the call',
-            endedAtMs: Date.now(),
-          });
+          await this.findUnstored(api, call);
           continue;
         }
         try {
@@ -306,6 +346,34 @@ export class OutboundCalls {
     return checked;
   }
 }
+
+/**
+ * A call stored without a Sid: the server that placed it stopped before storing Exotel's answer,
+ * or before sending the request at all. Exotel's call list tells which: a call from this number
+ * created since the row was stored is this one (its CustomField is the row's id, when Exotel
+ * returns it), and gets its Sid and status. None there: it was never placed, and ends `failed`
+ * with OUTBOUND_NOT_PLACED, which a campaign does not count as an attempt (it dials the row
+ * again). Exotel's list leaves out calls still in progress, but those send an `answered`
+ * callback and connect to /was, either of which stores the Sid; one still ringing after
+ * OUTBOUND_CHECK_AFTER_MS (two minutes by default) is unheard of. A failed look-up leaves the
+ * row for the next check.
+ */
+async function findUnstoredCall(
+  api: ExotelApi,
+  call: OutboundCall,
+  checkAfterMs: number,
+): Promise<ExotelCall | undefined> {
+  const found = await api.findCalls({
+    from: call.to,
+    createdFromMs: call.createdAtMs - CLOCK_SKEW_MS,
+    createdToMs: Math.max(Date.now(), call.createdAtMs + checkAfterMs) + CLOCK_SKEW_MS,
+  });
+  const tagged = found.filter((c) => c.customField !== undefined);
+  return tagged.length > 0 ? tagged.find((c) => c.customField === call.id) : found[0];
+}
+
+/** How far Exotel's clock and ours may disagree when looking a call up by its time. */
+const CLOCK_SKEW_MS = 60_000;
 
 function checkParams(input: unknown): Record<string, string> {
   if (input === undefined || input === null) return {};

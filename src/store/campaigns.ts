@@ -337,6 +337,8 @@ export interface FinishedAttempt {
   attempts: number;
   /** The outbound call's final status. */
   status: string;
+  /** Why it failed, coded (`OUTBOUND_NOT_PLACED: …`). */
+  error?: string;
   campaignStatus: CampaignStatus;
   retryOn: string[];
   maxAttempts: number;
@@ -364,6 +366,7 @@ export function finishedAttempts(
         'r.state',
         'r.attempts',
         'o.status',
+        'o.error',
         'c.status as campaign_status',
         'c.retry_on',
         'c.max_attempts',
@@ -384,6 +387,7 @@ export function finishedAttempts(
       state: r.state,
       attempts: r.attempts,
       status: r.status,
+      ...(r.error === null ? {} : { error: r.error }),
       campaignStatus: r.campaign_status,
       retryOn: JSON.parse(r.retry_on) as string[],
       maxAttempts: r.max_attempts,

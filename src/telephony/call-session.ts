@@ -360,6 +360,7 @@ export class CallSession {
       agent: plan.agent,
       at: Date.now(),
     });
+    this.track(this.linkOutbound());
     this.log.info(
       {
         sampleRate: rate,
@@ -438,6 +439,27 @@ export class CallSession {
         );
       })(),
     );
+  }
+
+  /**
+   * An outbound call whose row has no CallSid yet (the server that placed it died before storing
+   * Exotel's answer, and the `answered` callback was lost): the stream brings it.
+   */
+  private async linkOutbound(): Promise<void> {
+    const id = this.plan?.params['outbound_id'];
+    if (!id || !this.callSid) return;
+    try {
+      const row = await this.deps.store.outbound.get(id);
+      if (!row || row.callSid) return;
+      await this.deps.store.outbound.update(id, {
+        callSid: this.callSid,
+        status: 'in-progress',
+        answeredAtMs: Date.now(),
+      });
+      this.log.info({ outboundId: id }, 'outbound call linked by its stream');
+    } catch (err) {
+      this.log.warn({ code: errorCode(err), outboundId: id }, 'outbound row not linked');
+    }
   }
 
   /**

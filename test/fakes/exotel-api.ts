@@ -22,6 +22,8 @@ export interface Behaviour {
   talk?: (call: SimulatedCall) => Promise<void>;
   /** The terminal callback: sent at once (default), after `callbackDelayMs`, or never. */
   callback?: 'on-time' | 'late' | 'never';
+  /** The `answered` callback: sent (default) or lost. */
+  answeredCallback?: 'on-time' | 'never';
   callbackDelayMs?: number;
 }
 
@@ -49,6 +51,11 @@ export class FakeExotel {
   maxInFlight = 0;
   /** The rate limit's window (Exotel's is a minute; tests shorten it). */
   windowMs = 60_000;
+  /**
+   * The next placements' answers go wrong: `taken` places the call, then resets the connection
+   * before answering; `error` answers 500 without placing it.
+   */
+  readonly lostAnswers: Array<'taken' | 'error'> = [];
   private readonly times: number[] = [];
   private behave: (to: string) => Behaviour = () => ({ outcome: 'answer' });
   private active = new Set<SimulatedCall>();
@@ -132,6 +139,7 @@ export class FakeExotel {
     const path = (req.url ?? '').split('?')[0]!;
     if (req.method === 'POST' && path === `${base}/connect.json`)
       return this.connect(req, res, body);
+    if (req.method === 'GET' && path === `${base}.json`) return this.list(req, res);
     const details = new RegExp(`^${base}/([^/]+)\\.json$`).exec(path);
     if (req.method === 'GET' && details) {
       const call = this.placed.find((p) => p.sid === decodeURIComponent(details[1]!));
@@ -139,6 +147,58 @@ export class FakeExotel {
       return this.reply(res, req, 200, { Call: { Sid: call.sid, Status: call.status } });
     }
     return this.reject(res, req, 404, `No route ${req.method} ${path}`);
+  }
+
+  /**
+   * Bulk call details, as Exotel filters them: `From` (up to 5 E.164 numbers), `DateCreated`
+   * (`gte:…;lte:…` in India time, at most a month), `SortBy`, `PageSize` (up to 100). Calls
+   * still ringing or in progress are not listed, as Exotel says of its API.
+   */
+  private list(req: IncomingMessage, res: ServerResponse): void {
+    const q = new URL(req.url ?? '', 'http://x').searchParams;
+    const problems: string[] = [];
+    const froms = (q.get('From') ?? '').split(',').filter((f) => f !== '');
+    if (froms.length > 5) problems.push('From takes at most 5 numbers');
+    if (froms.some((f) => !/^\+\d{10,15}$/.test(f))) problems.push('From must be E.164');
+    let range: [number, number] = [-Infinity, Infinity];
+    const created = q.get('DateCreated');
+    if (created !== null) {
+      const m = /^gte:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d);lte:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$/.exec(
+        created,
+      );
+      const ist = (t: string) => Date.parse(`${t.replace(' ', 'T')}+05:30`);
+      if (!m) problems.push('DateCreated must be gte:YYYY-MM-DD HH:MM:SS;lte:YYYY-MM-DD HH:MM:SS');
+      else {
+        range = [ist(m[1]!), ist(m[2]!)];
+        if (range[1] - range[0] > 31 * 86_400_000) problems.push('DateCreated spans over a month');
+      }
+    }
+    const size = Number(q.get('PageSize') ?? 50);
+    if (!(Number.isInteger(size) && size >= 1 && size <= 100)) {
+      problems.push('PageSize must be 1 to 100');
+    }
+    const sort = q.get('SortBy') ?? 'DateCreated:desc';
+    if (!/^DateCreated:(asc|desc)$/.test(sort))
+      problems.push('SortBy must be DateCreated:asc|desc');
+    if (problems.length > 0) return this.reject(res, req, 400, problems.join('; '));
+    const calls = this.placed
+      .filter((p) => p.endedAt !== undefined)
+      .filter((p) => froms.length === 0 || froms.includes(p.form.From!))
+      .filter((p) => p.placedAt >= range[0] && p.placedAt <= range[1] + 999)
+      .sort((a, b) => (sort.endsWith('asc') ? 1 : -1) * (a.placedAt - b.placedAt))
+      .slice(0, size)
+      .map((p) => ({
+        Sid: p.sid,
+        DateCreated: new Date(p.placedAt).toLocaleString('sv-SE', { timeZone: 'Asia/Kolkata' }),
+        From: p.form.From,
+        To: p.form.CallerId,
+        Status: p.status,
+        Direction: 'outbound-api',
+      }));
+    this.reply(res, req, 200, {
+      Metadata: { Total: calls.length, PageSize: size, FirstPageUri: null, NextPageUri: null },
+      Calls: calls,
+    });
   }
 
   private connect(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -169,6 +229,10 @@ export class FakeExotel {
       problems.push('StatusCallback must be an http(s) URL');
     }
     if (problems.length > 0) return this.reject(res, req, 400, problems.join('; '));
+    const lost = this.lostAnswers.shift();
+    if (lost === 'error') {
+      return this.reply(res, req, 500, { RestException: { Status: 500, Message: 'Internal' } });
+    }
 
     const sid = randomBytes(16).toString('hex');
     const call: PlacedCall = {
@@ -183,6 +247,11 @@ export class FakeExotel {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     this.placed.push(call);
     call.done = this.run(call, this.behave(form.From!));
+    if (lost === 'taken') {
+      this.requests.push({ method: req.method ?? '', path: req.url ?? '', status: -1 });
+      req.socket.destroy();
+      return;
+    }
     this.reply(res, req, 200, {
       Call: { Sid: sid, Status: 'in-progress', From: form.From, PhoneNumberSid: form.CallerId },
     });
@@ -212,7 +281,7 @@ export class FakeExotel {
     await sleep(b.ringMs ?? 50);
     if (b.outcome === 'answer') {
       call.status = 'in-progress';
-      await this.callback(call, 'in-progress', 'answered');
+      if (b.answeredCallback !== 'never') await this.callback(call, 'in-progress', 'answered');
       if (call.form.StreamUrl) {
         const url = new URL(call.form.StreamUrl);
         const sim = new SimulatedCall({

@@ -167,6 +167,26 @@ export const SERVER_FAULTS: ServerFault[] = [
     },
   },
   {
+    fault: "Exotel's answer to a call placement is lost (a reset, a timeout, a 5xx)",
+    seen: 'The callee rings at most once: the placement is not sent again',
+    stored:
+      "The outbound row waits without a Sid (`EXOTEL_UNCERTAIN`); the `answered` callback, its stream or Exotel's call list gives it one, else it ends `failed` (`OUTBOUND_NOT_PLACED`)",
+    test: {
+      file: 'test/outbound/unplaced.test.ts',
+      title:
+        'is what a placement whose answer was lost leaves: never sent twice, settled by the list',
+    },
+  },
+  {
+    fault: 'The server dies after storing a campaign call, before Exotel took it',
+    seen: 'The row is dialled once, by the next instance',
+    stored: 'The lost attempt (`OUTBOUND_NOT_PLACED`) is not counted against the retry policy',
+    test: {
+      file: 'test/outbound/unplaced.test.ts',
+      title: 'in a campaign, is dialled again, once, without counting an attempt',
+    },
+  },
+  {
     fault: 'The primary process is killed (WORKERS=2)',
     seen: 'Its workers drain: live calls end with the goodbye',
     stored: 'Every call ended on the record',

@@ -41,11 +41,7 @@ describe('ExotelApi', () => {
       () => new Response('{}', { status: 503 }),
       () => ok('CA9'),
     ]);
-    const call = await api.connect({
-      to: '+919812345670',
-      callerId: '0804',
-      streamUrl: 'wss://x/was',
-    });
+    const call = await api.callDetails('CA9');
     expect(call).toEqual({ sid: 'CA9', status: 'in-progress' });
     expect(sent).toEqual([0, 7_000, 8_000]);
 
@@ -59,6 +55,34 @@ describe('ExotelApi', () => {
       bad.api.connect({ to: '+91', callerId: '0804', streamUrl: 'wss://x/was' }),
     ).rejects.toThrow(/Exotel refused \(400\): From is invalid/);
     expect(bad.sent).toHaveLength(1);
+  });
+
+  it('places a call once: a lost answer is not retried, a refused connection and a 429 are', async () => {
+    const connect = (api: ExotelApi) =>
+      api.connect({ to: '+919812345670', callerId: '0804', streamUrl: 'wss://x/was' });
+    const refused = () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      });
+    };
+    const retried = harness([
+      refused,
+      () => new Response('{}', { status: 429, headers: { 'retry-after': '2' } }),
+      () => ok('CA7'),
+    ]);
+    expect(await connect(retried.api)).toEqual({ sid: 'CA7', status: 'in-progress' });
+    expect(retried.sent).toHaveLength(3);
+
+    const reset = () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+      });
+    };
+    for (const lost of [reset, () => new Response('{}', { status: 503 })]) {
+      const once = harness([lost, () => ok('CA8')]);
+      await expect(connect(once.api)).rejects.toMatchObject({ code: 'EXOTEL_UNCERTAIN' });
+      expect(once.sent).toHaveLength(1);
+    }
   });
 
   it('refuses a stream URL Exotel would refuse, before sending it', async () => {

@@ -194,6 +194,30 @@ describe('placing a call', () => {
     ).toBe(true);
   });
 
+  it('links a call whose placement answer and callbacks were lost by its stream', async () => {
+    const s = await start();
+    exotel.lostAnswers.push('taken');
+    exotel.onDial(() => ({
+      outcome: 'answer',
+      answeredCallback: 'never',
+      callback: 'never',
+      talk: () => new Promise((r) => setTimeout(r, 1_000)),
+    }));
+    const res = await place(s, { to: '9812345670' });
+    expect(res.status).toBe(201);
+    const placed = (await res.json()) as OutboundView;
+    expect(placed.callSid).toBeUndefined();
+    const linked = await eventually(async () => {
+      const v = await view(s, placed.id);
+      return v.callSid ? v : undefined;
+    });
+    expect(linked.callSid).toBe(exotel.placed[0]!.sid);
+    expect(linked.answeredAtMs).toBeGreaterThan(0);
+    expect(exotel.placed).toHaveLength(1);
+    expect(exotel.placed[0]!.callbacks).toEqual([]);
+    expect(s.logs.some((l) => l.code === 'EXOTEL_UNCERTAIN')).toBe(true);
+  });
+
   it('a late "answered" callback does not undo a final status', async () => {
     const s = await start();
     exotel.onDial(() => ({ outcome: 'busy' }));
