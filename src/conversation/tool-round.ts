@@ -41,20 +41,19 @@ export class ToolRound {
     const reason = this.toolbox.controlOf(call);
     if (reason) this.control = { reason, detail: reasonOf(call) };
     else if (this.mayRun) {
-      const entry: { outcome: Promise<ToolOutcome>; startedAt: number | undefined } = {
-        startedAt: undefined,
-        outcome: (this.before ?? Promise.resolve()).then(
-          () => {
-            entry.startedAt = performance.now();
-            return this.toolbox.run(call, this.round, this.signal);
-          },
-          (): ToolOutcome => ({
+      const entry: { startedAt: number | undefined } = { startedAt: undefined };
+      const run = () => {
+        entry.startedAt = performance.now();
+        return this.toolbox.run(call, this.round, this.signal);
+      };
+      // Without a gate the call starts now, not a microtask later.
+      const outcome = this.before
+        ? this.before.then(run, (): ToolOutcome => ({
             record: this.toolbox.notRun(call, this.round, 'not run: the caller went on'),
             content: '',
-          }),
-        ),
-      };
-      this.runs.set(call.id, entry);
+          }))
+        : run();
+      this.runs.set(call.id, Object.assign(entry, { outcome }));
     }
   }
 

@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { loadAgentProfiles, type AgentProfile } from '../../src/agents/index.js';
 import type { ChatMessage } from '../../src/providers/llm/types.js';
 import { LOAN_TRANSFER_NUMBER, loanAgent, loanAgentDir } from '../helpers/loan-agent.js';
-import { startHarness, virtualClockPerTest, type Harness, type HarnessOptions } from './harness.js';
+import {
+  echoed,
+  greetedCall,
+  virtualClockPerTest,
+  type Harness,
+  type HarnessOptions,
+} from './harness.js';
 
 const BRANCH_HOURS = {
   name: 'branch_hours',
@@ -29,20 +35,12 @@ const clock = virtualClockPerTest();
 /** A call on the loan agent whose greeting was heard and whose lines are synthesized. */
 async function call(opts: HarnessOptions & { profile?: Record<string, unknown> } = {}) {
   const profile = await loanProfile(opts.profile);
-  const h = clock.track(
-    await startHarness({
-      ...opts,
-      profiles: [profile],
-      params: { agent: 'loan', ...opts.params },
-      env: { IDLE_AFTER_MS: '0', ...opts.env },
-    }),
-  );
-  await h.until(() => echoed(h, 'greeting_done') && h.ready());
-  return h;
+  return greetedCall(clock, {
+    ...opts,
+    profiles: [profile],
+    params: { agent: 'loan', ...opts.params },
+  });
 }
-
-const echoed = (c: Harness, kind: string) =>
-  c.peer.marks.some((m) => m.name.startsWith(kind) && m.echoedAt !== undefined);
 const toolMessages = (messages: ChatMessage[]) => messages.filter((m) => m.role === 'tool');
 /** The text of the tool messages (ours are always strings). */
 const toolTexts = (messages: ChatMessage[]) =>

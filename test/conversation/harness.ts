@@ -56,6 +56,26 @@ export function virtualClockPerTest(): { track(h: Harness): Harness } {
   return { track: (h) => (open.push(h), h) };
 }
 
+/** Exotel echoed a mark of this kind (`greeting_done`, `response_done`, …): it was heard. */
+export const echoed = (c: Harness, kind: string): boolean =>
+  c.peer.marks.some((m) => m.name.startsWith(kind) && m.echoedAt !== undefined);
+/** How many marks of this kind Exotel echoed. */
+export const echoes = (c: Harness, kind: string): number =>
+  c.peer.marks.filter((m) => m.name.startsWith(kind) && m.echoedAt !== undefined).length;
+
+/**
+ * A tracked call whose greeting was heard and whose lines are synthesized (idle prompts off
+ * unless `env` turns them on).
+ */
+export async function greetedCall(
+  clock: { track(h: Harness): Harness },
+  opts: HarnessOptions = {},
+): Promise<Harness> {
+  const h = clock.track(await startHarness({ ...opts, env: { IDLE_AFTER_MS: '0', ...opts.env } }));
+  await h.until(() => echoed(h, 'greeting_done') && h.ready());
+  return h;
+}
+
 function aborted(): VoicebotError {
   return new VoicebotError('PROVIDER_ABORTED', 'aborted');
 }

@@ -12,6 +12,8 @@ import { stageDurations } from '../../src/conversation/turn-record.js';
 import { VoicebotError } from '../../src/errors.js';
 import {
   RATE,
+  echoes,
+  greetedCall,
   startHarness,
   virtualClockPerTest,
   type Harness,
@@ -24,16 +26,7 @@ const serverError = () =>
   new VoicebotError('PROVIDER_SERVER_ERROR', 'server error (500)', { retryable: true });
 
 /** A call whose greeting has been heard. */
-async function call(opts: HarnessOptions = {}): Promise<Harness> {
-  const h = clock.track(await startHarness({ ...opts, env: { IDLE_AFTER_MS: '0', ...opts.env } }));
-  await h.until(() => echoed(h, 'greeting_done') && h.ready());
-  return h;
-}
-
-const echoed = (c: Harness, kind: string) =>
-  c.peer.marks.some((m) => m.name.startsWith(kind) && m.echoedAt !== undefined);
-const echoes = (c: Harness, kind: string) =>
-  c.peer.marks.filter((m) => m.name.startsWith(kind) && m.echoedAt !== undefined).length;
+const call = (opts: HarnessOptions = {}): Promise<Harness> => greetedCall(clock, opts);
 
 describe('an exchange', () => {
   it('answers sentence by sentence from the preemptive transcript, first audio at the first TTS bytes', async () => {

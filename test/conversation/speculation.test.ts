@@ -8,25 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { loadAgentProfiles } from '../../src/agents/index.js';
 import { stageDurations } from '../../src/conversation/turn-record.js';
 import { loanAgent, loanAgentDir } from '../helpers/loan-agent.js';
-import { startHarness, virtualClockPerTest, type Harness, type HarnessOptions } from './harness.js';
+import {
+  echoes,
+  greetedCall,
+  virtualClockPerTest,
+  type Harness,
+  type HarnessOptions,
+} from './harness.js';
 
 const clock = virtualClockPerTest();
 
-async function call(opts: HarnessOptions = {}): Promise<Harness> {
-  const h = clock.track(
-    await startHarness({
-      ...opts,
-      env: { IDLE_AFTER_MS: '0', PREEMPT_MS: '100', ...opts.env },
-    }),
-  );
-  await h.until(() => echoed(h, 'greeting_done') && h.ready());
-  return h;
-}
-
-const echoed = (c: Harness, kind: string) =>
-  c.peer.marks.some((m) => m.name.startsWith(kind) && m.echoedAt !== undefined);
-const echoes = (c: Harness, kind: string) =>
-  c.peer.marks.filter((m) => m.name.startsWith(kind) && m.echoedAt !== undefined).length;
+const call = (opts: HarnessOptions = {}): Promise<Harness> =>
+  greetedCall(clock, { ...opts, env: { PREEMPT_MS: '100', ...opts.env } });
 
 describe('speculative reply', () => {
   it('asks the LLM on the preemptive transcript and speaks at the endpoint, 100 ms sooner', async () => {
