@@ -24,6 +24,7 @@ import {
   sampleLoopDelay,
   scrapeSpeculations,
   scrapeStages,
+  scrapeVad,
   stageSummary,
   startBare,
   startServer,
@@ -166,6 +167,8 @@ export interface CapacityStep extends StepVerdict {
   fakeCpuPct: number | null;
   /** The server's own stage histograms over the step (`/metrics`), voicebot only. */
   serverStages: Record<string, ReturnType<typeof stageSummary>> | null;
+  /** Silero windows scored a second over the step and their mean batch (null: no Silero). */
+  vad: { windowsPerS: number; meanBatch: number } | null;
 }
 
 export interface CapacityResult {
@@ -211,7 +214,7 @@ export async function capacityPhase(
   const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %`,
+      `  ${spec.label}, ${s.calls} calls: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %`,
     );
   const tried = new Map<number, CapacityStep>();
   const tryStep = async (calls: number): Promise<CapacityStep> => {
@@ -303,6 +306,7 @@ async function oneStep(
         idleRssMb,
         fakeCpuPct: fakeCpuPct(),
         serverStages: null,
+        vad: null,
       };
     } finally {
       await stop(bare.child);
@@ -319,15 +323,18 @@ async function oneStep(
   try {
     const idleRssMb = rssMb(server.pids());
     const loop = sampleLoopDelay(server);
+    const stepStart = performance.now();
     const r = await runStep({
       ...common,
       wsUrl: server.wsUrl,
       scenario: BOT_SCENARIO,
       serverPids: server.pids(),
     });
+    const stepS = (performance.now() - stepStart) / 1000;
     const loopDelay = loop.stop();
     const fakeCpu = fakeCpuPct();
     const stages = await scrapeStages(server);
+    const vad = await scrapeVad(server);
     closed = true;
     const added = addedDelay(await server.close(), preemptMs);
     return {
@@ -337,6 +344,13 @@ async function oneStep(
       serverStages: Object.fromEntries(
         Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
       ),
+      vad:
+        vad.batches > 0
+          ? {
+              windowsPerS: Math.round(vad.windows / stepS),
+              meanBatch: Math.round((vad.windows / vad.batches) * 10) / 10,
+            }
+          : null,
     };
   } finally {
     if (!closed) await server.close();

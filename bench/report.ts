@@ -105,10 +105,10 @@ export function formatResults(r: BenchResults): string {
   ];
   out.push(
     '',
-    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), and the fake OpenAI's CPU:",
+    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), Silero's windows scored a second and their mean batch, and the fake OpenAI's CPU:",
     '',
-    `| server | calls | ${stages.join(' | ')} | fake OpenAI CPU % |`,
-    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: |`,
+    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch) | fake OpenAI CPU % |`,
+    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: | ---: |`,
   );
   for (const c of r.capacity)
     for (const s of [...c.steps].sort((a, b) => a.calls - b.calls)) {
@@ -118,7 +118,7 @@ export function formatResults(r: BenchResults): string {
         return h ? `${v(h.p50Ms)} / ${v(h.p99Ms)}` : '-';
       };
       out.push(
-        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${v(s.fakeCpuPct)} |`,
+        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch})` : '-'} | ${v(s.fakeCpuPct)} |`,
       );
     }
   out.push(

@@ -220,6 +220,16 @@ export async function scrapeStages(server: Server): Promise<Record<string, Stage
   return stages;
 }
 
+/** Silero windows scored and batches run since the server started (`/metrics`). */
+export async function scrapeVad(server: Server): Promise<{ windows: number; batches: number }> {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    windows: read('voicebot_vad_windows_total'),
+    batches: read('voicebot_vad_batches_total'),
+  };
+}
+
 /**
  * Speculative replies by outcome from `/metrics`; counted when a call ends, so the latency run
  * waits for its call to be recorded first.

@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics of one server process (`GET /metrics`): live calls, calls by end status and
  * by why they ended, turns, tool calls, barge-ins, per-stage latency histograms, provider errors
- * by code, playback underruns,
- * pending database writes and event-loop delay. One registry per app, so tests stay isolated.
+ * by code, playback underruns, Silero windows and batches, pending database writes and
+ * event-loop delay. One registry per app, so tests stay isolated.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { stageDurations, type TurnRecord } from '../conversation/turn-record.js';
@@ -94,7 +94,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(pendingWrites: () => number) {
+  /** `vadStats`: the Silero scorer's windows and batches, once loaded. */
+  constructor(
+    pendingWrites: () => number,
+    vadStats: () => { runs: number; windows: number } | undefined = () => undefined,
+  ) {
+    new Counter({
+      name: 'voicebot_vad_windows_total',
+      help: 'Silero windows scored (their mean batch is this over voicebot_vad_batches_total)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(vadStats()?.windows ?? 0);
+      },
+    });
+    new Counter({
+      name: 'voicebot_vad_batches_total',
+      help: 'Silero inference runs (batches of windows from every call)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(vadStats()?.runs ?? 0);
+      },
+    });
     new Gauge({
       name: 'voicebot_store_pending_writes',
       help: 'Call-record writes waiting in memory for the database',

@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { agentLoadOptions, loadAgentProfiles, type AgentRegistry } from '../agents/index.js';
-import { loadSileroModel } from '../audio/vad/index.js';
+import { loadSileroModel, type SileroScorer } from '../audio/vad/index.js';
 import type { Config } from '../config/index.js';
 import { TtsCache } from '../conversation/tts-cache.js';
 import type { TurnRecord } from '../conversation/turn-record.js';
@@ -126,13 +126,18 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     webhook: config.webhook,
     concurrency: config.postCallConcurrency,
   });
-  const metrics = new Metrics(() => store.pending);
+  let vad: SileroScorer | undefined;
+  const metrics = new Metrics(
+    () => store.pending,
+    () => vad?.stats,
+  );
   const transfers = new TransferBook(store, logger);
   const lease = new LeaseKeeper(store, config.store.leaseTtlMs, logger);
   await lease.start();
   if (isClusterWorker()) serveWorkerMetrics(metrics.registry);
   // Load the VAD model before taking calls, so the first call does not pay for it.
-  if (config.turn.vad === 'silero') await loadSileroModel({ threads: config.turn.vadThreads });
+  if (config.turn.vad === 'silero')
+    vad = await loadSileroModel({ threads: config.turn.vadThreads });
   let draining = false;
 
   app.setErrorHandler((err, request, reply) => {

@@ -29,7 +29,7 @@ const value = (text: string, series: string) => {
 };
 
 describe('/metrics', () => {
-  it('counts live and ended calls, turns by outcome, stage latencies and provider errors', async () => {
+  it('counts live and ended calls, turns by outcome, stage latencies, provider errors and VAD work', async () => {
     const call = await dialAndGreet(server.wsBase);
     expect(value(await scrape(), 'voicebot_live_calls')).toBe(1);
     const hello = await fixture('hello-16k.wav');
@@ -55,6 +55,12 @@ describe('/metrics', () => {
       2 * 400,
     );
     expect(value(text, 'voicebot_store_pending_writes')).toBe(0);
+    // Silero scored the two utterances (2 × ~1 s of speech at 16 kHz: 32 ms windows).
+    const windows = value(text, 'voicebot_vad_windows_total')!;
+    const batches = value(text, 'voicebot_vad_batches_total')!;
+    expect(windows).toBeGreaterThan(50);
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThanOrEqual(windows);
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
   });
 });
