@@ -80,7 +80,7 @@ export function formatResults(r: BenchResults): string {
   for (const c of r.capacity)
     for (const s of [...c.steps].sort((a, b) => a.calls - b.calls))
       out.push(
-        `| ${c.label} | ${s.calls} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.added?.p50Ms)} / ${v(s.added?.p95Ms)} | ${v(s.p50Ms)} / ${v(s.p99Ms)} | ${v(s.greetingP50Ms)} / ${v(s.greetingP99Ms)} | ${s.underrunsOver20Ms} (${s.underruns}) | ${s.failedCalls} | ${v(s.loopDelayP99Ms)} / ${v(s.loopDelayMaxMs)} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
+        `| ${c.label} | ${s.calls}${s.rerun ? ' (again)' : ''} | ${s.holds ? 'yes' : `no: ${s.why.join('; ')}`} | ${v(s.added?.p50Ms)} / ${v(s.added?.p95Ms)} | ${v(s.p50Ms)} / ${v(s.p99Ms)} | ${v(s.greetingP50Ms)} / ${v(s.greetingP99Ms)} | ${s.underrunsOver20Ms} (${s.underruns}) | ${s.failedCalls} | ${v(s.loopDelayP99Ms)} / ${v(s.loopDelayMaxMs)} | ${v(s.serverCpuMeanPct)} / ${v(s.serverCpuMaxPct)} | ${s.idleRssMb} → ${v(s.serverRssMaxMb)} | ${s.generatorCpuPct} / ${s.generatorLoopP99Ms} |`,
       );
   const bare = r.capacity.find((c) => c.target.startsWith('bare'));
   const bareCpu = bare ? cpuPerCall(bare) : null;
@@ -136,7 +136,7 @@ export function formatResults(r: BenchResults): string {
 
 /** Server CPU (% of one core) per live call at the largest step that held. */
 function cpuPerCall(c: BenchResults['capacity'][number]): number | null {
-  const s = c.steps.find((x) => x.calls === c.largestHolding);
+  const s = c.steps.find((x) => x.calls === c.largestHolding && x.holds);
   return s?.serverCpuMeanPct == null ? null : s.serverCpuMeanPct / s.calls;
 }
 

@@ -19,6 +19,7 @@ const results = await runBench({
     maxSteps: 1,
     minCalls: 5,
     bisectSteps: 0,
+    confirmFailures: false,
   },
   outFile: join(import.meta.dirname, 'results.smoke.json'),
 });

@@ -281,7 +281,7 @@ export class OutboundCalls {
     const { store, settings } = this.deps;
     let found: ExotelCall | undefined;
     try {
-      found = await findUnstoredCall(api, call, settings.checkAfterMs);
+      found = await findUnstoredCall(api, store, call);
     } catch (err) {
       this.log.warn({ code: errorCode(err), outboundId: call.id }, 'call list failed');
       return;
@@ -360,16 +360,19 @@ export class OutboundCalls {
  */
 async function findUnstoredCall(
   api: ExotelApi,
+  store: CallStore,
   call: OutboundCall,
-  checkAfterMs: number,
 ): Promise<ExotelCall | undefined> {
   const found = await api.findCalls({
     from: call.to,
     createdFromMs: call.createdAtMs - CLOCK_SKEW_MS,
-    createdToMs: Math.max(Date.now(), call.createdAtMs + checkAfterMs) + CLOCK_SKEW_MS,
+    createdToMs: Date.now() + CLOCK_SKEW_MS,
   });
   const tagged = found.filter((c) => c.customField !== undefined);
-  return tagged.length > 0 ? tagged.find((c) => c.customField === call.id) : found[0];
+  if (tagged.length > 0) return tagged.find((c) => c.customField === call.id);
+  // Without CustomField: the earliest call to this number no other row has claimed.
+  const known = await store.outbound.knownSids(found.map((c) => c.sid));
+  return found.find((c) => !known.has(c.sid));
 }
 
 /** How far Exotel's clock and ours may disagree when looking a call up by its time. */

@@ -44,6 +44,7 @@ import {
   getOutbound,
   insertOutbound,
   listOutbound,
+  knownOutboundSids,
   quietOutbound,
   updateOutbound,
   type OutboundCall,
@@ -108,6 +109,8 @@ export interface CallStore {
     list(limit: number): Promise<OutboundCall[]>;
     /** Not final, no news since `beforeMs`, not checked since `checkedBeforeMs`. */
     quiet(beforeMs: number, checkedBeforeMs: number, limit: number): Promise<OutboundCall[]>;
+    /** Which of these CallSids some outbound row already has. */
+    knownSids(sids: string[]): Promise<Set<string>>;
   };
 
   /** Campaigns (see campaigns.ts): direct, with a couple of quick retries. */
@@ -226,6 +229,7 @@ export function createCallStore(db: Db, opts: CallStoreOptions): CallStore {
       list: (limit) => listOutbound(db.kysely, limit),
       quiet: (before, checkedBefore, limit) =>
         quietOutbound(db.kysely, before, checkedBefore, limit),
+      knownSids: (sids) => knownOutboundSids(db.kysely, sids),
     },
     campaigns: {
       create: (settings, rows) => createCampaign(db.kysely, settings, rows),

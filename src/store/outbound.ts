@@ -168,6 +168,19 @@ export function quietOutbound(
   });
 }
 
+/** Which of `sids` are stored on an outbound row. */
+export function knownOutboundSids(db: Kysely<Database>, sids: string[]): Promise<Set<string>> {
+  if (sids.length === 0) return Promise.resolve(new Set());
+  return withQuickRetries('knownOutboundSids', async () => {
+    const rows = await db
+      .selectFrom('outbound_calls')
+      .select('exotel_call_sid')
+      .where('exotel_call_sid', 'in', sids)
+      .execute();
+    return new Set(rows.map((r) => r.exotel_call_sid).filter((s): s is string => s !== null));
+  });
+}
+
 /** The newest outbound calls, newest first. */
 export function listOutbound(db: Kysely<Database>, limit: number): Promise<OutboundCall[]> {
   return withQuickRetries('listOutbound', async () => {

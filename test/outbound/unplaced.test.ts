@@ -80,28 +80,26 @@ describeEngines('an outbound call stored without a CallSid', (engine) => {
     expect(exotel.rejections).toEqual([]);
   });
 
-  it("takes the Sid and status of the call Exotel took, and no other number's", async () => {
+  it("takes the Sid and status of the call Exotel took, not another number's or row's", async () => {
     const { outbound } = outboundCalls(ctx.store);
     const api = exotelApi();
-    await ctx.store.outbound.insert({ id: 'o2', to: '+919812345671', params: {} });
+    const to = '+919812345671';
+    const dial = (number: string) =>
+      api.connect({ to: number, callerId: '08047491899', streamUrl: 'ws://127.0.0.1:1/was' });
+    // An earlier attempt to the same number, stored with its Sid (a retry a moment ago).
+    await ctx.store.outbound.insert({ id: 'o1', to, params: {} });
+    const earlier = await dial(to);
+    await ctx.store.outbound.update('o1', { callSid: earlier.sid });
+    await ctx.store.outbound.insert({ id: 'o2', to, params: {} });
     // What the server did before it died: Exotel took these calls, their Sids were not stored.
-    const other = await api.connect({
-      to: '+919812345679',
-      callerId: '08047491899',
-      streamUrl: 'ws://127.0.0.1:1/was',
-    });
-    const mine = await api.connect({
-      to: '+919812345671',
-      callerId: '08047491899',
-      streamUrl: 'ws://127.0.0.1:1/was',
-      customField: 'o2',
-    });
+    const other = await dial('+919812345679');
+    const mine = await dial(to);
     await eventually(() => exotel.placed.every((p) => p.endedAt !== undefined));
     await quiet();
     await outbound.checkQuiet();
     const row = await ctx.store.outbound.get('o2');
     expect(row).toMatchObject({ callSid: mine.sid, status: 'busy' });
-    expect(row?.callSid).not.toBe(other.sid);
+    expect([earlier.sid, other.sid]).not.toContain(row?.callSid);
     expect(row?.error).toBeUndefined();
   });
 
