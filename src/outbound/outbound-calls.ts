@@ -278,7 +278,7 @@ export class OutboundCalls {
   }
 
   private async findUnstored(api: ExotelApi, call: OutboundCall): Promise<void> {
-    const { store, settings } = this.deps;
+    const { store } = this.deps;
     let found: ExotelCall | undefined;
     try {
       found = await findUnstoredCall(api, store, call);
