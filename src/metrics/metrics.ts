@@ -99,24 +99,27 @@ export class Metrics {
     pendingWrites: () => number,
     vadStats: () => { runs: number; windows: number } | undefined = () => undefined,
   ) {
-    new Counter({
-      name: 'voicebot_vad_windows_total',
-      help: 'Silero windows scored (their mean batch is this over voicebot_vad_batches_total)',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(vadStats()?.windows ?? 0);
-      },
-    });
-    new Counter({
-      name: 'voicebot_vad_batches_total',
-      help: 'Silero inference runs (batches of windows from every call)',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(vadStats()?.runs ?? 0);
-      },
-    });
+    // Totals kept by the scorer, read at each scrape.
+    const read = (name: string, help: string, total: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(total());
+        },
+      });
+    read(
+      'voicebot_vad_windows_total',
+      'Silero windows scored (their mean batch is this over voicebot_vad_batches_total)',
+      () => vadStats()?.windows ?? 0,
+    );
+    read(
+      'voicebot_vad_batches_total',
+      'Silero inference runs (batches of windows from every call)',
+      () => vadStats()?.runs ?? 0,
+    );
     new Gauge({
       name: 'voicebot_store_pending_writes',
       help: 'Call-record writes waiting in memory for the database',
