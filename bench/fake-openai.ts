@@ -19,6 +19,8 @@ import {
 const port = Number(process.argv[2] ?? 0);
 // Spec violations would print once per request under load; the test suite checks them.
 const fake = await FakeOpenAI.start({ port, logViolations: false });
+// Its schemas compiled now: the first turn measured would otherwise wait for them.
+fake.warm();
 fake.transcriptions.setDefault({ kind: 'text', text: TRANSCRIPT, delayMs: STT_MS });
 fake.chat.setDefault({
   kind: 'stream',

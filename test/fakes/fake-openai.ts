@@ -94,6 +94,16 @@ export class FakeOpenAI {
     return fake;
   }
 
+  /** Compiles every endpoint's request schema now, so that no first request pays for it. */
+  warm(): void {
+    this.validator.precompile(
+      Object.keys(ROUTES).map((route) => {
+        const [method, pathname] = route.split(' ') as [string, string];
+        return { method, pathname };
+      }),
+    );
+  }
+
   /** Validates `value` against `#/components/schemas/<name>` (e.g. to check the fake's output). */
   validateComponent(name: string, value: unknown): string[] {
     return this.validator.validateComponent(name, value);
