@@ -136,8 +136,54 @@ function summarise(p: CpuProfile): string {
       .slice(0, 30)
       .map(([k, v]) => `  ${pct(v)} %  ${k}`),
   ];
-  lines.push('', ...longTasks(p, byId));
+  lines.push('', ...byOurCode(p, byId), '', ...longTasks(p, byId));
   return lines.join('\n');
+}
+
+/** Each sample's label: the innermost frame of our own code on its stack, else its part. */
+function labeller(p: CpuProfile, byId: Map<number, ProfileNode>): (id: number) => string {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const memo = new Map<number, string>();
+  return (id) => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    let label = part(byId.get(id)!);
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)?.callFrame;
+      if (f?.url.includes('/dist/') && !f.url.includes('/node_modules/')) {
+        label = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}`;
+        break;
+      }
+    }
+    memo.set(id, label);
+    return label;
+  };
+}
+
+/**
+ * All busy time, charged to the innermost frame of our own code on the stack: which of our
+ * functions the node internals, ws and undici time was spent for (a TTS stream's reads, a
+ * frame's send). Time with none of our code on the stack keeps its part's name.
+ */
+function byOurCode(p: CpuProfile, byId: Map<number, ProfileNode>): string[] {
+  const label = labeller(p, byId);
+  const by = new Map<string, number>();
+  let busy = 0;
+  p.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === '(idle)') return;
+    const dt = p.timeDeltas[i + 1] ?? 0;
+    busy += dt;
+    by.set(label(id), (by.get(label(id)) ?? 0) + dt);
+  });
+  return [
+    'busy time by the innermost frame of our code on the stack (% of busy time):',
+    ...[...by.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 40)
+      .map(([k, v]) => `  ${((100 * v) / (busy || 1)).toFixed(1).padStart(5)} %  ${k}`),
+  ];
 }
 
 /**
@@ -146,8 +192,7 @@ function summarise(p: CpuProfile): string {
  * call's audio.
  */
 function longTasks(p: CpuProfile, byId: Map<number, ProfileNode>): string[] {
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = labeller(p, byId);
   const tasks: Array<{ us: number; by: Map<string, number> }> = [];
   let current: { us: number; by: Map<string, number> } | null = null;
   p.samples.forEach((id, i) => {
@@ -160,16 +205,8 @@ function longTasks(p: CpuProfile, byId: Map<number, ProfileNode>): string[] {
     }
     current ??= { us: 0, by: new Map() };
     current.us += dt;
-    // Charge the sample to the innermost frame of our own code on its stack, else its own part.
-    let label = part(node);
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const f = byId.get(at)?.callFrame;
-      if (f?.url.includes('/dist/') && !f.url.includes('/node_modules/')) {
-        label = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}`;
-        break;
-      }
-    }
-    current.by.set(label, (current.by.get(label) ?? 0) + dt);
+    const l = label(id);
+    current.by.set(l, (current.by.get(l) ?? 0) + dt);
   });
   const total = tasks.reduce((a, t) => a + t.us, 0);
   const by = new Map<string, number>();

@@ -131,12 +131,13 @@ export class FakeOpenAI {
     const signal = AbortSignal.any([requestEnded.signal, this.shutdown.signal]);
     res.setHeader('x-request-id', `req_fake_${++this.requestCount}`);
     try {
-      const plan = await this.answer(req, at);
+      const received = { at: performance.now() };
+      const plan = await this.answer(req, at, received);
       if (plan === 'hang') {
         await untilAborted(signal);
         res.destroy();
       } else {
-        await playPlan(res, plan, signal);
+        await playPlan(res, plan, signal, received.at);
       }
     } catch (err) {
       // A client that hangs up mid-upload (a cancelled turn) is normal, not a fault of the test.
@@ -150,8 +151,14 @@ export class FakeOpenAI {
     }
   }
 
-  private async answer(req: IncomingMessage, at: number): Promise<ResponsePlan | 'hang'> {
+  /** `received.at` is set when the body is in: the plan's delays count from then. */
+  private async answer(
+    req: IncomingMessage,
+    at: number,
+    received: { at: number },
+  ): Promise<ResponsePlan | 'hang'> {
     const body = await readBody(req);
+    received.at = performance.now();
     const pathname = new URL(req.url ?? '/', 'http://fake').pathname;
     const where = `${req.method} ${pathname}`;
     if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {

@@ -101,15 +101,17 @@ export function stallPlan(plan: ResponsePlan, afterBytes = 0): ResponsePlan {
 }
 
 /**
- * Writes the plan with its timing. Resolves when the response has ended; if `signal` aborts first
- * (client went away, or `close()`), destroys the response and resolves.
+ * Writes the plan with its timing, counted from `start` (`performance.now()` when the request's
+ * body was in: the fake's own parsing and schema checks are not added to the modelled delays).
+ * Resolves when the response has ended; if `signal` aborts first (client went away, or
+ * `close()`), destroys the response and resolves.
  */
 export async function playPlan(
   res: ServerResponse,
   plan: ResponsePlan,
   signal: AbortSignal,
+  start = performance.now(),
 ): Promise<void> {
-  const start = performance.now();
   const waitUntil = (atMs: number): Promise<void> =>
     sleep(Math.max(0, start + atMs - performance.now()), undefined, { signal });
   try {
