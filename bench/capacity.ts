@@ -19,12 +19,20 @@ export const BOT_SCENARIO: ScenarioStep[] = [
 ];
 /** The bare server never answers: the same inbound speech, with the reply's time as a pause. */
 export const BARE_SCENARIO: ScenarioStep[] = [{ say: HELLO_WAV }, { pause: 3000 }];
+/**
+ * One pass of each scenario, for callers out of step (`phaseMs`): BOT is the 3.3 s fixture, the
+ * reply's ~1.3 s latency and ~1.9 s of audio (1.94 s a reply at 60 calls), and the 1 s pause.
+ */
+export const BOT_PASS_MS = 7500;
+export const BARE_PASS_MS = 6300;
 
 export interface StepOptions {
   wsUrl: string;
   calls: number;
   durationMs: number;
   rampMs: number;
+  /** Callers out of step over this time (LoadOptions.phaseMs); 0 or unset: in step. */
+  phaseMs?: number;
   scenario: ScenarioStep[];
   serverPids: number[];
 }
@@ -37,11 +45,12 @@ export async function runStep(o: StepOptions): Promise<LoadReport> {
       calls: o.calls,
       durationMs: o.durationMs,
       rampMs: o.rampMs,
+      phaseMs: o.phaseMs ?? 0,
       scenario: o.scenario,
       serverPids: o.serverPids,
     }),
   ]);
-  const limitMs = o.durationMs + o.rampMs + 60_000;
+  const limitMs = o.durationMs + o.rampMs + (o.phaseMs ?? 0) + 60_000;
   const timer = setTimeout(() => void stop(worker), limitMs);
   try {
     const code = await worker.exited;

@@ -6,7 +6,9 @@ import { cpus } from 'node:os';
 import { stop } from './processes.js';
 import { addedDelay, type AddedDelay } from './added-delay.js';
 import {
+  BARE_PASS_MS,
   BARE_SCENARIO,
+  BOT_PASS_MS,
   BOT_SCENARIO,
   cpuSeconds,
   judge,
@@ -143,22 +145,27 @@ export interface TargetSpec {
   kind: 'silero' | 'webrtc' | 'bare';
   workers: number;
   sampleRate: 8000 | 16000;
+  /** `:spread`: callers out of step (each waits a share of one scenario pass first). */
+  spread: boolean;
   label: string;
 }
 
 export function parseTarget(target: Target): TargetSpec {
-  const m = /^(silero|webrtc|bare)(?:@(all|\d+))?(?:\/(8k|16k))?$/.exec(target);
-  if (!m) throw new Error(`bad bench target ${target}: silero|webrtc|bare[@N|@all][/8k|/16k]`);
+  const m = /^(silero|webrtc|bare)(?:@(all|\d+))?(?:\/(8k|16k))?(:spread)?$/.exec(target);
+  if (!m)
+    throw new Error(`bad bench target ${target}: silero|webrtc|bare[@N|@all][/8k|/16k][:spread]`);
   const kind = m[1] as TargetSpec['kind'];
   const workers = m[2] === 'all' ? cpus().length : Number(m[2] ?? 1);
   const sampleRate = m[3] === '8k' ? 8000 : 16000;
   if (kind === 'bare' && workers !== 1) throw new Error('the bare server has one process');
   const rate = `${sampleRate / 1000} kHz`;
+  const spread = m[4] !== undefined;
   const label =
-    kind === 'bare'
+    (kind === 'bare'
       ? `bare ws server, ${rate}`
-      : `${kind} VAD, ${workers} worker${workers > 1 ? 's' : ''}, ${rate}`;
-  return { target, kind, workers, sampleRate, label };
+      : `${kind} VAD, ${workers} worker${workers > 1 ? 's' : ''}, ${rate}`) +
+    (spread ? ', callers out of step' : '');
+  return { target, kind, workers, sampleRate, spread, label };
 }
 
 export interface CapacityStep extends StepVerdict {
@@ -311,6 +318,7 @@ async function oneStep(
         ...common,
         wsUrl: bare.wsUrl,
         scenario: BARE_SCENARIO,
+        phaseMs: spec.spread ? BARE_PASS_MS : 0,
         serverPids: [bare.child.pid],
       });
       return {
@@ -340,6 +348,7 @@ async function oneStep(
       ...common,
       wsUrl: server.wsUrl,
       scenario: BOT_SCENARIO,
+      phaseMs: spec.spread ? BOT_PASS_MS : 0,
       serverPids: server.pids(),
     });
     const stepS = (performance.now() - stepStart) / 1000;

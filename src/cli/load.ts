@@ -11,6 +11,9 @@ export const LOAD_USAGE = `  voicebot load --url <ws-url> --calls N --duration S
       --calls N           concurrent simulated calls (1..5000)
       --duration S        seconds each call lasts before hanging up (1..3600)
       --ramp S            spread the call starts over this many seconds (default 0)
+      --phase S           callers out of step: after its greeting each call waits a share of S
+                          seconds (about one pass of the scenario) before its first step, so
+                          replies are spread over S instead of all at once (default 0: in step)
       --scenario FILE     JSON list of steps: {"say": WAV, "bargeInAfterMs"?}, {"waitReply": true},
                           {"pause": MS}; repeated until the call ends (default: a built-in one)
       --sample-rate N     stream rate when the URL has none (8000, 16000, 24000; default 16000)
@@ -31,6 +34,7 @@ export async function runLoadCommand(args: string[], print: (s: string) => void)
         calls: { type: 'string' },
         duration: { type: 'string' },
         ramp: { type: 'string', default: '0' },
+        phase: { type: 'string', default: '0' },
         scenario: { type: 'string' },
         'sample-rate': { type: 'string' },
         'frame-ms': { type: 'string', default: '100' },
@@ -65,6 +69,7 @@ export async function runLoadCommand(args: string[], print: (s: string) => void)
       calls: num(values.calls, 'calls'),
       durationMs: num(values.duration, 'duration') * 1000,
       rampMs: num(values.ramp, 'ramp') * 1000,
+      phaseMs: num(values.phase, 'phase') * 1000,
       scenario: values.scenario ? await loadScenarioFile(values.scenario) : undefined,
       sampleRate: values['sample-rate'] ? num(values['sample-rate'], 'sample-rate') : undefined,
       frameMs: num(values['frame-ms'], 'frame-ms'),

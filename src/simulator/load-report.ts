@@ -18,6 +18,8 @@ export interface LoadReport {
   sampleRate: number;
   durationMs: number;
   rampMs: number;
+  /** Callers out of step over this time (0: in step); see LoadOptions.phaseMs. */
+  phaseMs: number;
   /** Wall time of the whole run, from the first call's ramp slot to the last hang-up. */
   wallMs: number;
   calls: {
@@ -128,7 +130,7 @@ export function formatLoadReport(r: LoadReport): string {
   const kv = (k: string, v: string | number) => `| ${k} | ${v} |`;
   const p = r.playback;
   const lines = [
-    `## voicebot load: ${r.calls.requested} calls × ${r.durationMs / 1000} s, ramp ${r.rampMs / 1000} s, ${r.sampleRate} Hz (${(r.wallMs / 1000).toFixed(1)} s wall)`,
+    `## voicebot load: ${r.calls.requested} calls × ${r.durationMs / 1000} s, ramp ${r.rampMs / 1000} s, ${r.phaseMs > 0 ? `callers out of step over ${r.phaseMs / 1000} s, ` : ''}${r.sampleRate} Hz (${(r.wallMs / 1000).toFixed(1)} s wall)`,
     '',
     r.url,
     '',

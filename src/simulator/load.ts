@@ -31,6 +31,14 @@ export interface LoadOptions {
   durationMs: number;
   /** Calls start evenly spread over this time. */
   rampMs: number;
+  /**
+   * Callers out of step: after its greeting, call i waits frac(i × 0.618…) × `phaseMs` before
+   * its first step, so with `phaseMs` about one pass of the scenario the calls' turns are spread
+   * evenly over it, as independent callers' are (and the same for every run); the call lasts
+   * that much longer. Default 0: every call runs its scenario in step with the others, each reply
+   * at about the same moment.
+   */
+  phaseMs?: number | undefined;
   /** Steps repeated by every call; default `DEFAULT_SCENARIO`. */
   scenario?: readonly ScenarioStep[] | undefined;
   /** Stream rate when the URL has no `sample-rate`; default 16000. */
@@ -74,6 +82,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const url = assertLoopbackUrl(opts.url);
   const calls = bounded(opts.calls, 'calls', 1, MAX_CALLS, true);
   const durationMs = bounded(opts.durationMs, 'duration', 1000, MAX_DURATION_MS);
+  const phaseMs = bounded(opts.phaseMs ?? 0, 'phase', 0, MAX_DURATION_MS);
   const rampMs = bounded(opts.rampMs, 'ramp', 0, MAX_DURATION_MS);
   const frameMs = bounded(opts.frameMs ?? 100, 'frame-ms', 10, 1000);
   const urlRate = url.searchParams.get('sample-rate') ?? url.searchParams.get('sample_rate');
@@ -102,7 +111,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         const startAfter = (rampMs * i) / calls;
         if (startAfter > 0 && !(await sleepUnlessAborted(startAfter, stop.signal))) return null;
         return runOneCall(
-          { url: url.toString(), sampleRate, frameMs, durationMs, steps, audio },
+          {
+            url: url.toString(),
+            sampleRate,
+            frameMs,
+            durationMs,
+            steps,
+            audio,
+            firstPauseMs: phaseOffsetMs(i, phaseMs),
+          },
           opts,
           stop.signal,
           errors,
@@ -125,6 +142,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     sampleRate,
     durationMs,
     rampMs,
+    phaseMs,
     wallMs: Math.round(wallMs),
     calls: {
       requested: calls,
@@ -182,6 +200,15 @@ interface CallPlan {
   durationMs: number;
   steps: readonly ScenarioStep[];
   audio: ReadonlyMap<string, Buffer>;
+  firstPauseMs: number;
+}
+
+/** The golden ratio's fraction: i × it mod 1 spreads any number of calls evenly over [0, 1). */
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+
+/** Call i's wait before its first step when callers are out of step over `phaseMs`. */
+export function phaseOffsetMs(i: number, phaseMs: number): number {
+  return Math.round(((i * GOLDEN) % 1) * phaseMs);
 }
 
 interface CallResult {
@@ -220,13 +247,14 @@ async function runOneCall(
     if (!hangingUp) errors.add('unexpected-close', `${code} ${reason}`.trim());
     end.abort();
   });
-  const timer = setTimeout(() => end.abort(), plan.durationMs);
+  // A call out of step lasts its first wait longer: as many turns as a call in step.
+  const timer = setTimeout(() => end.abort(), plan.durationMs + plan.firstPauseMs);
   let scenarioFailed = false;
   try {
     call.start();
     call.startMic(plan.frameMs);
     result.runner = new ScenarioRunner(call, plan.audio, plan.sampleRate, end.signal);
-    await result.runner.run(plan.steps);
+    await result.runner.run(plan.steps, plan.firstPauseMs);
   } catch (err) {
     scenarioFailed = true;
     errors.add('scenario', (err as Error).message);

@@ -162,10 +162,14 @@ export class ScenarioRunner {
     return this.awaitingSince === undefined ? 0 : 1;
   }
 
-  /** Waits for the greeting, then repeats `steps` until aborted or the call closes. */
-  async run(steps: readonly ScenarioStep[]): Promise<void> {
+  /**
+   * Waits for the greeting (then `firstPauseMs`, once: a caller out of step with the others),
+   * then repeats `steps` until aborted or the call closes.
+   */
+  async run(steps: readonly ScenarioStep[], firstPauseMs = 0): Promise<void> {
     try {
       await this.waitReply(DEFAULT_WAIT_REPLY_MS);
+      if (firstPauseMs > 0 && this.live) await this.pause(firstPauseMs);
       while (this.live) {
         for (const step of steps) {
           if (!this.live) break;

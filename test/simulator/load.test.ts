@@ -1,7 +1,12 @@
 /** `voicebot load`: percentiles, scenario and URL validation, and a small run against a real server. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLoadReport, latencyStats, percentile } from '../../src/simulator/load-report.js';
-import { assertLoopbackUrl, LoadOptionsError, runLoad } from '../../src/simulator/load.js';
+import {
+  assertLoopbackUrl,
+  LoadOptionsError,
+  phaseOffsetMs,
+  runLoad,
+} from '../../src/simulator/load.js';
 import { parseScenario, ScenarioError } from '../../src/simulator/scenario.js';
 import { FakeOpenAI } from '../fakes/index.js';
 import { startServer, type TestServer } from '../helpers/app.js';
@@ -67,6 +72,19 @@ describe('options', () => {
     await expect(runLoad({ url, calls: 1, durationMs: 3_600_001, rampMs: 0 })).rejects.toThrow(
       /--duration/,
     );
+  });
+
+  it('spreads callers out of step evenly over the phase, the same way every run', () => {
+    const offsets = Array.from({ length: 100 }, (_, i) => phaseOffsetMs(i, 7500));
+    expect(offsets[0]).toBe(0);
+    expect(offsets).toEqual(Array.from({ length: 100 }, (_, i) => phaseOffsetMs(i, 7500)));
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...offsets)).toBeLessThan(7500);
+    // Every tenth of the phase gets 10 ± 2 of the 100 calls: no bunching.
+    const tenths = Array<number>(10).fill(0);
+    for (const o of offsets) tenths[Math.floor(o / 750)]!++;
+    for (const n of tenths) expect(Math.abs(n - 10)).toBeLessThanOrEqual(2);
+    expect(phaseOffsetMs(5, 0)).toBe(0);
   });
 
   it('validates scenario steps', () => {
@@ -136,5 +154,33 @@ describe('runLoad against a real server', () => {
     expect(report.wallMs).toBeGreaterThanOrEqual(6500);
     expect(report.wallMs).toBeLessThan(6500 + 500 + 3000);
     expect(formatLoadReport(report)).toMatch(/\| first audio after caller speech \| \d+ \| \d+ \|/);
+  });
+
+  it('runs callers out of step: each waits its share of the phase, and lasts that much longer', async () => {
+    const before = fake.requests.length;
+    const report = await runLoad({
+      url: `${server.wsBase}/was`,
+      calls: 2,
+      durationMs: 4000,
+      rampMs: 0,
+      phaseMs: 3000,
+      frameMs: 20,
+      scenario: [{ say: 'test/fixtures/hello-16k.wav' }, { waitReply: true }, { pause: 300 }],
+    });
+    expect(report.calls).toEqual({ requested: 2, connected: 2, completed: 2, failed: 0 });
+    expect(report.phaseMs).toBe(3000);
+    expect(formatLoadReport(report)).toContain('callers out of step over 3 s');
+    // Call 1 waits 0.618 × 3 s = 1854 ms after its greeting, call 0 not at all: their first
+    // transcriptions (each 3.3 s of speech after the greeting) are that far apart.
+    const stt = fake.requests
+      .slice(before)
+      .filter((r) => r.endpoint === 'transcriptions')
+      .map((r) => r.at);
+    expect(stt.length).toBeGreaterThanOrEqual(2);
+    const firstGap = stt.find((t) => t - stt[0]! > 1000)! - stt[0]!;
+    expect(firstGap).toBeGreaterThan(1854 - 400);
+    expect(firstGap).toBeLessThan(1854 + 600);
+    // The later call still gets its 4 s after the wait.
+    expect(report.wallMs).toBeGreaterThanOrEqual(4000 + 1854);
   });
 });
