@@ -66,7 +66,9 @@ export async function runStep(o: StepOptions): Promise<LoadReport> {
 /**
  * When a step holds. Judged on what the server controls, so that two runs agree: its own added
  * delay (server-side timings against the provider model, not the caller's clock, which the load
- * generator's lag would skew), audible underruns only, and enough turns to judge on.
+ * generator's lag would skew), audible underruns only (counted by the server against its own
+ * clock: a stall of the load generator delays the frames it reads and would count as the
+ * server's), and enough turns to judge on.
  */
 export interface CapacityRule {
   /** The p95 of the server's added delay (ms) may not pass this. */
@@ -93,7 +95,10 @@ export interface StepVerdict {
   underruns: number;
   underrunMs: number;
   maxUnderrunMs: number;
+  /** At the caller (the load generator's clock). */
   underrunsOver20Ms: number;
+  /** By the server's clock (`voicebot_playback_underruns_audible_total`); null: not scraped. */
+  serverUnderrunsOver20Ms: number | null;
   failedCalls: number;
   errors: number;
   serverCpuMeanPct: number | null;
@@ -104,6 +109,7 @@ export interface StepVerdict {
   loopDelayMaxMs: number | null;
   generatorCpuPct: number;
   generatorLoopP99Ms: number;
+  generatorLoopMaxMs: number;
 }
 
 /** Caller's last frame → first audio, made end of voice → first audio (the fixture's silence). */
@@ -111,12 +117,16 @@ export function fromVoiceEnd(ms: number | null): number | null {
   return ms === null ? null : Math.round(ms + FIXTURE_TRAILING_SILENCE_MS);
 }
 
-/** `rule` null: the bare server (no replies: only failed calls count). */
+/**
+ * `rule` null: the bare server (no replies: only failed calls count). `serverGaps`: the server's
+ * own count of underruns over 20 ms, judged instead of the caller's when there is one.
+ */
 export function judge(
   r: LoadReport,
   added: AddedDelay | null,
   loop: LoopDelay,
   rule: CapacityRule | null,
+  serverGaps: number | null = null,
 ): StepVerdict {
   const why: string[] = [];
   if (rule !== null) {
@@ -127,7 +137,7 @@ export function judge(
     if (p95 === null) why.push('no turn timings');
     else if (p95 > rule.addedP95LimitMs)
       why.push(`added delay p95 ${p95} ms > ${rule.addedP95LimitMs} ms`);
-    const gaps = r.playback.underrunsOver20Ms;
+    const gaps = serverGaps ?? r.playback.underrunsOver20Ms;
     if (gaps > rule.maxGapsPerTurn * Math.max(1, turns))
       why.push(`${gaps} underruns over 20 ms in ${turns} turns`);
   }
@@ -146,6 +156,7 @@ export function judge(
     underrunMs: r.playback.underrunMs,
     maxUnderrunMs: r.playback.maxUnderrunMs,
     underrunsOver20Ms: r.playback.underrunsOver20Ms,
+    serverUnderrunsOver20Ms: serverGaps,
     failedCalls: r.calls.failed,
     errors: r.errors.total,
     serverCpuMeanPct: r.server?.cpuPercentMean ?? null,
@@ -155,6 +166,7 @@ export function judge(
     loopDelayMaxMs: loop.maxMs,
     generatorCpuPct: r.generator.cpuPercentMean,
     generatorLoopP99Ms: r.generator.eventLoopDelayP99Ms,
+    generatorLoopMaxMs: r.generator.eventLoopDelayMaxMs,
   };
 }
 

@@ -26,7 +26,7 @@ import {
   sampleLoopDelay,
   scrapeSpeculations,
   scrapeStages,
-  scrapeVad,
+  scrapeCounters,
   stageSummary,
   startBare,
   startServer,
@@ -225,7 +225,7 @@ export async function capacityPhase(
   const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %`,
+      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
     );
   const tried = new Map<number, CapacityStep>();
   // A failing step is run once more and fails only if it fails again: one noisy spell on a
@@ -355,11 +355,11 @@ async function oneStep(
     const loopDelay = loop.stop();
     const fakeCpu = fakeCpuPct();
     const stages = await scrapeStages(server);
-    const vad = await scrapeVad(server);
+    const vad = await scrapeCounters(server);
     closed = true;
     const added = addedDelay(await server.close(), preemptMs);
     return {
-      ...judge(r, added, loopDelay, rule),
+      ...judge(r, added, loopDelay, rule, vad.audibleUnderruns),
       idleRssMb,
       fakeCpuPct: fakeCpu,
       serverStages: Object.fromEntries(

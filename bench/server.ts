@@ -220,13 +220,26 @@ export async function scrapeStages(server: Server): Promise<Record<string, Stage
   return stages;
 }
 
-/** Silero windows scored and batches run since the server started (`/metrics`). */
-export async function scrapeVad(server: Server): Promise<{ windows: number; batches: number }> {
-  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+/**
+ * Since the server started (`/metrics`): Silero windows scored and batches run, and the gaps over
+ * 20 ms in the audio it sent (by its own clock: what Exotel would have heard).
+ */
+export async function scrapeCounters(
+  server: Server,
+): Promise<{ windows: number; batches: number; audibleUnderruns: number }> {
+  let text = '';
+  // Underruns are counted when a call ends: wait (a little) for the last calls to be recorded.
+  for (let i = 0; i < 30; i++) {
+    text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const live = /^voicebot_live_calls (\S+)$/m.exec(text);
+    if (!live || Number(live[1]) === 0) break;
+    await sleep(100);
+  }
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return {
     windows: read('voicebot_vad_windows_total'),
     batches: read('voicebot_vad_batches_total'),
+    audibleUnderruns: read('voicebot_playback_underruns_audible_total'),
   };
 }
 

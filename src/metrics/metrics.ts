@@ -93,6 +93,11 @@ export class Metrics {
     help: 'Milliseconds of gaps in bot audio',
     registers: [this.registry],
   });
+  readonly audibleUnderrunsTotal = new Counter({
+    name: 'voicebot_playback_underruns_audible_total',
+    help: 'Gaps in bot audio longer than 20 ms (heard as a stutter)',
+    registers: [this.registry],
+  });
 
   /** `vadStats`: the Silero scorer's windows and batches, once loaded. */
   constructor(
@@ -154,6 +159,7 @@ export class Metrics {
       bargeIns: number;
       underruns: number;
       underrunMs: number;
+      audibleUnderruns?: number;
       endReason: string;
       speculations?: number;
       speculationsUsed?: number;
@@ -168,5 +174,6 @@ export class Metrics {
     if (c.bargeIns > 0) this.bargeInsTotal.inc(c.bargeIns);
     if (c.underruns > 0) this.underrunsTotal.inc(c.underruns);
     if (c.underrunMs > 0) this.underrunMsTotal.inc(c.underrunMs);
+    if ((c.audibleUnderruns ?? 0) > 0) this.audibleUnderrunsTotal.inc(c.audibleUnderruns);
   }
 }

@@ -190,6 +190,7 @@ export class CallSession {
       speculationsUsed: stats?.speculationsUsed ?? 0,
       underruns: this.player?.stats.underruns ?? 0,
       underrunMs: this.player?.stats.underrunMs ?? 0,
+      audibleUnderruns: this.player?.stats.audibleUnderruns ?? 0,
       endReason: this.endReason(),
     });
     this.deps.store.callEnded(this.id, {

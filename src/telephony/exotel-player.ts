@@ -63,9 +63,13 @@ export interface PlayerStats {
   clears: number;
   underruns: number;
   underrunMs: number;
+  /** Underruns longer than AUDIBLE_UNDERRUN_MS. */
+  audibleUnderruns: number;
 }
 
 const DEFAULT_MARK_GRACE_MS = 2_000;
+/** A gap in the bot's audio longer than this is heard as a stutter (shorter ones are not). */
+export const AUDIBLE_UNDERRUN_MS = 20;
 
 /** Sees what the caller hears: each frame when it starts playing, and each `clear`. */
 export interface PlayerTap {
@@ -107,6 +111,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     clears: 0,
     underruns: 0,
     underrunMs: 0,
+    audibleUnderruns: 0,
   };
   private readonly queue: QueueItem[] = [];
   private head = 0;
@@ -289,6 +294,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
         if (item.utt.startMs !== undefined && this.bufferEndAt > 0) {
           this.stats.underruns++;
           this.stats.underrunMs += now - this.bufferEndAt;
+          if (now - this.bufferEndAt > AUDIBLE_UNDERRUN_MS) this.stats.audibleUnderruns++;
         }
         this.bufferEndAt = now;
         this.burstStart = now;

@@ -197,6 +197,21 @@ describe('ExotelPlayer', () => {
     await utt.writeBytes(audio(100, 16000));
     expect(player.stats.underruns).toBe(1);
     expect(player.stats.underrunMs).toBeCloseTo(200, 0);
+    expect(player.stats.audibleUnderruns).toBe(1);
+  });
+
+  it('counts a gap of 20 ms or less as an underrun, not an audible one', async () => {
+    const { player, advance } = make();
+    const utt = await player.startUtterance('response_done', 16000);
+    await utt.writeBytes(audio(100, 16000));
+    advance(115);
+    await utt.writeBytes(audio(100, 16000));
+    advance(125);
+    await utt.writeBytes(audio(100, 16000));
+    // Dry for 15 ms, then for 25 ms.
+    expect(player.stats.underruns).toBe(2);
+    expect(player.stats.underrunMs).toBeCloseTo(40, 0);
+    expect(player.stats.audibleUnderruns).toBe(1);
   });
 
   describe('start cushion (startMs)', () => {
