@@ -355,21 +355,21 @@ async function oneStep(
     const loopDelay = loop.stop();
     const fakeCpu = fakeCpuPct();
     const stages = await scrapeStages(server);
-    const vad = await scrapeCounters(server);
+    const counters = await scrapeCounters(server);
     closed = true;
     const added = addedDelay(await server.close(), preemptMs);
     return {
-      ...judge(r, added, loopDelay, rule, vad.audibleUnderruns),
+      ...judge(r, added, loopDelay, rule, counters.audibleUnderruns),
       idleRssMb,
       fakeCpuPct: fakeCpu,
       serverStages: Object.fromEntries(
         Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
       ),
       vad:
-        vad.batches > 0
+        counters.batches > 0
           ? {
-              windowsPerS: Math.round(vad.windows / stepS),
-              meanBatch: Math.round((vad.windows / vad.batches) * 10) / 10,
+              windowsPerS: Math.round(counters.windows / stepS),
+              meanBatch: Math.round((counters.windows / counters.batches) * 10) / 10,
             }
           : null,
     };
