@@ -227,14 +227,7 @@ export async function scrapeStages(server: Server): Promise<Record<string, Stage
 export async function scrapeCounters(
   server: Server,
 ): Promise<{ windows: number; batches: number; audibleUnderruns: number }> {
-  let text = '';
-  // Underruns are counted when a call ends: wait (a little) for the last calls to be recorded.
-  for (let i = 0; i < 30; i++) {
-    text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    const live = /^voicebot_live_calls (\S+)$/m.exec(text);
-    if (!live || Number(live[1]) === 0) break;
-    await sleep(100);
-  }
+  const text = await metricsOnceCallsEnded(server);
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return {
     windows: read('voicebot_vad_windows_total'),
@@ -251,18 +244,28 @@ export async function scrapeSpeculations(
   server: Server,
 ): Promise<{ used: number; discarded: number }> {
   const out = { used: 0, discarded: 0 };
-  for (let i = 0; i < 20; i++) {
-    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  const text = await metricsOnceCallsEnded(server);
+  for (const m of text.matchAll(
+    /^voicebot_speculative_replies_total\{outcome="(\w+)"\} (\S+)$/gm,
+  )) {
+    if (m[1] === 'used' || m[1] === 'discarded') out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * `/metrics` once no call is live (at most 3 s): what a call counts (underruns, speculative
+ * replies) is added when it ends.
+ */
+async function metricsOnceCallsEnded(server: Server): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 30; i++) {
+    text = await (await fetch(`${server.httpUrl}/metrics`)).text();
     const live = /^voicebot_live_calls (\S+)$/m.exec(text);
-    for (const m of text.matchAll(
-      /^voicebot_speculative_replies_total\{outcome="(\w+)"\} (\S+)$/gm,
-    )) {
-      if (m[1] === 'used' || m[1] === 'discarded') out[m[1]] = Number(m[2]);
-    }
     if (!live || Number(live[1]) === 0) break;
     await sleep(100);
   }
-  return out;
+  return text;
 }
 
 /** Mean and bucket-interpolated p50/p99 of a stage (Prometheus `histogram_quantile` style). */

@@ -131,13 +131,15 @@ export class FakeOpenAI {
     const signal = AbortSignal.any([requestEnded.signal, this.shutdown.signal]);
     res.setHeader('x-request-id', `req_fake_${++this.requestCount}`);
     try {
-      const received = { at: performance.now() };
-      const plan = await this.answer(req, at, received);
+      const body = await readBody(req);
+      // The modelled delays count from here: the fake's own parsing and checks are not in them.
+      const received = performance.now();
+      const plan = await this.answer(req, at, body);
       if (plan === 'hang') {
         await untilAborted(signal);
         res.destroy();
       } else {
-        await playPlan(res, plan, signal, received.at);
+        await playPlan(res, plan, signal, received);
       }
     } catch (err) {
       // A client that hangs up mid-upload (a cancelled turn) is normal, not a fault of the test.
@@ -151,14 +153,11 @@ export class FakeOpenAI {
     }
   }
 
-  /** `received.at` is set when the body is in: the plan's delays count from then. */
   private async answer(
     req: IncomingMessage,
     at: number,
-    received: { at: number },
+    body: Buffer,
   ): Promise<ResponsePlan | 'hang'> {
-    const body = await readBody(req);
-    received.at = performance.now();
     const pathname = new URL(req.url ?? '/', 'http://fake').pathname;
     const where = `${req.method} ${pathname}`;
     if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {

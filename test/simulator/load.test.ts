@@ -178,8 +178,8 @@ describe('runLoad against a real server', () => {
       .map((r) => r.at);
     expect(stt.length).toBeGreaterThanOrEqual(2);
     const firstGap = stt.find((t) => t - stt[0]! > 1000)! - stt[0]!;
+    // A threshold only (the exact offsets are the unit test's): in step, the gap would be ~0.
     expect(firstGap).toBeGreaterThan(1854 - 500);
-    expect(firstGap).toBeLessThan(1854 + 1500);
     // The later call still gets its 4 s after the wait.
     expect(report.wallMs).toBeGreaterThanOrEqual(4000 + 1854);
   });
