@@ -99,11 +99,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** `vadStats`: the Silero scorer's windows and batches, once loaded. */
-  constructor(
-    pendingWrites: () => number,
-    vadStats: () => { runs: number; windows: number } | undefined = () => undefined,
-  ) {
+  /**
+   * Read at each scrape: `pendingWrites`, the store's queue; `vadStats`, the Silero scorer's
+   * windows and batches, once loaded; `playbackLeadMs`, the lead players keep now (Pacer.leadFor).
+   */
+  constructor(sources: {
+    pendingWrites: () => number;
+    vadStats?: () => { runs: number; windows: number } | undefined;
+    playbackLeadMs?: () => number;
+  }) {
+    const { pendingWrites, vadStats = () => undefined, playbackLeadMs } = sources;
     // Totals kept by the scorer, read at each scrape.
     const read = (name: string, help: string, total: () => number) =>
       new Counter({
@@ -133,6 +138,17 @@ export class Metrics {
         this.set(pendingWrites());
       },
     });
+    if (playbackLeadMs) {
+      new Gauge({
+        name: 'voicebot_playback_lead_ms',
+        help: 'Audio kept queued at Exotel ahead of real time: PLAYBACK_LEAD_MS, more after the pacer clock stalled',
+        registers: [this.registry],
+        aggregator: 'max', // across workers: the largest, not a sum
+        collect() {
+          this.set(playbackLeadMs());
+        },
+      });
+    }
     // Includes nodejs_eventloop_lag_* (event-loop delay), CPU and memory of the process.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }

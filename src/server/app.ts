@@ -127,10 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     concurrency: config.postCallConcurrency,
   });
   let vad: SileroScorer | undefined;
-  const metrics = new Metrics(
-    () => store.pending,
-    () => vad?.stats,
-  );
+  const metrics = new Metrics({
+    pendingWrites: () => store.pending,
+    vadStats: () => vad?.stats,
+    playbackLeadMs: () =>
+      pacer.leadFor(config.playback.leadMs, config.playback.maxLeadMs, performance.now()),
+  });
   const transfers = new TransferBook(store, logger);
   const lease = new LeaseKeeper(store, config.store.leaseTtlMs, logger);
   await lease.start();

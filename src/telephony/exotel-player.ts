@@ -5,7 +5,8 @@
  *
  * Pacing: at the start of a burst up to `prebufferMs` goes out at once; after that the player
  * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
- * whole reply is never dumped in one go. An utterance that starts into silence waits until it
+ * whole reply is never dumped in one go. When the pacer's clock has stalled lately (the event
+ * loop held), the lead grows to cover the longest recent stall, up to `maxLeadMs`. An utterance that starts into silence waits until it
  * has `startMs` of audio queued (or its end, or `startMs` has passed since its first frame), so
  * streamed TTS starts with a cushion instead of frame-by-frame, where any hiccup is a hole.
  * Timeline positions are milliseconds of audio on this stream (`sentMs` counts everything sent;
@@ -39,6 +40,11 @@ export interface PlayerOptions {
   frameMs: number;
   prebufferMs: number;
   leadMs: number;
+  /**
+   * Most audio kept ahead when the pacer has seen its clock stall (`Pacer.leadFor`); default
+   * `leadMs`, which keeps the lead fixed.
+   */
+  maxLeadMs?: number;
   /** Audio an utterance gathers before its first frame when nothing is playing (0: none). */
   startMs?: number;
   /** Stop sending while the socket holds more than this many unsent bytes. */
@@ -96,6 +102,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
       frameMs: config.playback.frameMs,
       prebufferMs: config.playback.prebufferMs,
       leadMs: config.playback.leadMs,
+      maxLeadMs: config.playback.maxLeadMs,
       startMs: config.playback.startMs,
       maxBufferedBytes: config.ws.maxBufferedBytes,
       transport,
@@ -279,7 +286,8 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
 
   pump(now: number): void {
     if (this.closed) return;
-    const { transport, leadMs, prebufferMs, maxBufferedBytes, streamSid } = this.opts;
+    const { transport, leadMs, maxLeadMs, prebufferMs, maxBufferedBytes, streamSid } = this.opts;
+    const lead = this.opts.pacer.leadFor(leadMs, maxLeadMs ?? leadMs, now);
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
       if (item.audio === null) {
@@ -299,7 +307,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
         this.bufferEndAt = now;
         this.burstStart = now;
       }
-      const target = Math.max(leadMs, prebufferMs - (now - this.burstStart));
+      const target = Math.max(lead, prebufferMs - (now - this.burstStart));
       if (this.bufferEndAt - now >= target) break;
       if (transport.bufferedBytes > maxBufferedBytes) break;
       this.head++;

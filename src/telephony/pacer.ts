@@ -2,6 +2,11 @@
  * One clock for every player in the process. Pacing hundreds of calls with one timer costs one
  * wake-up per tick instead of one per call per frame; a player is on the clock only while it has
  * audio queued.
+ *
+ * The clock also watches itself: a tick that comes late means the event loop was held (a long
+ * task, a collection, a busy machine taking the core away), and for that long no call's audio
+ * went out. Players keep at least the longest recent stall queued ahead at Exotel
+ * (`leadFor`), so that the next stall of that size is ridden out instead of heard as a gap.
  */
 
 export interface Pumpable {
@@ -9,16 +14,24 @@ export interface Pumpable {
   pump(now: number): void;
 }
 
+/** Stalls are remembered this long (in `STALL_BUCKETS` buckets) after they happen. */
+export const STALL_MEMORY_MS = 60_000;
+const STALL_BUCKETS = 12;
+const BUCKET_MS = STALL_MEMORY_MS / STALL_BUCKETS;
+
 export class Pacer {
   private readonly active = new Set<Pumpable>();
   private timer: NodeJS.Timeout | undefined;
+  private lastTickAt: number | undefined;
+  /** The longest stall seen in each bucket of the memory, keyed by bucket number. */
+  private readonly stalls = new Map<number, number>();
 
   constructor(readonly tickMs: number) {}
 
   register(p: Pumpable): void {
     this.active.add(p);
     if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), this.tickMs);
+      this.timer = setInterval(() => this.tick(performance.now()), this.tickMs);
     }
   }
 
@@ -27,6 +40,7 @@ export class Pacer {
     if (this.active.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
+      this.lastTickAt = undefined; // an idle clock is not a stalled one
     }
   }
 
@@ -38,10 +52,40 @@ export class Pacer {
     this.active.clear();
     clearInterval(this.timer);
     this.timer = undefined;
+    this.lastTickAt = undefined;
   }
 
-  private tick(): void {
-    const now = performance.now();
+  /** One tick: pumps every player. The interval timer calls it; tests drive it by hand. */
+  tick(now: number): void {
+    if (this.lastTickAt !== undefined) this.noteStall(now, now - this.lastTickAt - this.tickMs);
+    this.lastTickAt = now;
     for (const p of this.active) p.pump(now);
+  }
+
+  /** The longest stall (ms the clock came late) in the last `STALL_MEMORY_MS`; 0 for none. */
+  recentStallMs(now: number): number {
+    const oldest = Math.floor(now / BUCKET_MS) - STALL_BUCKETS + 1;
+    let max = 0;
+    for (const [bucket, ms] of this.stalls) {
+      if (bucket < oldest) this.stalls.delete(bucket);
+      else if (ms > max) max = ms;
+    }
+    return max;
+  }
+
+  /**
+   * The audio a player should keep queued ahead of real time: `baseMs`, or enough to ride out
+   * the longest recent stall and the tick after it, up to `maxMs`.
+   */
+  leadFor(baseMs: number, maxMs: number, now: number): number {
+    const stall = this.recentStallMs(now);
+    if (stall === 0) return baseMs;
+    return Math.min(Math.max(baseMs, stall + this.tickMs), Math.max(baseMs, maxMs));
+  }
+
+  private noteStall(now: number, lateMs: number): void {
+    if (lateMs <= 0) return;
+    const bucket = Math.floor(now / BUCKET_MS);
+    if (lateMs > (this.stalls.get(bucket) ?? 0)) this.stalls.set(bucket, lateMs);
   }
 }

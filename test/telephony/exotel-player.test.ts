@@ -200,6 +200,53 @@ describe('ExotelPlayer', () => {
     expect(player.stats.audibleUnderruns).toBe(1);
   });
 
+  it.each([
+    { maxLeadMs: 400, audible: 1 },
+    { maxLeadMs: 120, audible: 2 },
+  ])(
+    'after the pacer’s clock stalls, keeps that stall ahead and rides out the next (max lead $maxLeadMs)',
+    async ({ maxLeadMs, audible }) => {
+      vi.useFakeTimers(); // the pacer's interval never fires on its own: ticks come by hand
+      let now = 1000;
+      const sent: string[] = [];
+      const pacer = new Pacer(20);
+      const player = new ExotelPlayer({
+        streamSid: 'MZ1',
+        sampleRate: 16000,
+        frameMs: 20,
+        prebufferMs: 200,
+        leadMs: 120,
+        maxLeadMs,
+        maxBufferedBytes: 64 * 1024,
+        transport: { bufferedBytes: 0, send: (t: string) => sent.push(t) },
+        pacer,
+        now: () => now,
+      });
+      cleanups.push(() => {
+        player.close();
+        pacer.close();
+        vi.useRealTimers();
+      });
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(5000, 16000));
+      // Audio queued at Exotel beyond what has played, by the player's clock.
+      const ahead = () =>
+        sent.filter((t) => t.includes('"media"')).length * 20 - player.playedMs(now);
+      const tick = (ms: number) => {
+        now += ms;
+        pacer.tick(now);
+      };
+      for (let i = 0; i < 25; i++) tick(20);
+      expect(ahead()).toBe(120);
+      tick(200); // the event loop held for 180 ms: 120 ms queued was not enough
+      expect(player.stats.audibleUnderruns).toBe(1);
+      for (let i = 0; i < 25; i++) tick(20);
+      expect(ahead()).toBe(maxLeadMs === 120 ? 120 : 200); // the stall + one tick
+      tick(200); // the same stall again
+      expect(player.stats.audibleUnderruns).toBe(audible);
+    },
+  );
+
   it('counts a gap of 20 ms or less as an underrun, not an audible one', async () => {
     const { player, advance } = make();
     const utt = await player.startUtterance('response_done', 16000);
