@@ -6,9 +6,10 @@
  * Pacing: at the start of a burst up to `prebufferMs` goes out at once; after that the player
  * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
  * whole reply is never dumped in one go. When the pacer's clock has stalled lately (the event
- * loop held), the lead grows to cover the longest recent stall, up to `maxLeadMs`. An utterance that starts into silence waits until it
- * has `startMs` of audio queued (or its end, or `startMs` has passed since its first frame), so
- * streamed TTS starts with a cushion instead of frame-by-frame, where any hiccup is a hole.
+ * loop held), the lead grows to cover the longest recent stall, up to `maxLeadMs`. An
+ * utterance that starts into silence waits until it has `startMs` of audio queued (or its end,
+ * or `startMs` has passed since its first frame), so streamed TTS starts with a cushion instead
+ * of frame-by-frame, where any hiccup is a hole.
  * Timeline positions are milliseconds of audio on this stream (`sentMs` counts everything sent;
  * `playedMs(now)` estimates what has played). A mark that Exotel never echoes does not hang an
  * utterance: `markGraceMs` after its audio should have played, the clock is trusted.

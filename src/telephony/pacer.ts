@@ -66,10 +66,7 @@ export class Pacer {
   recentStallMs(now: number): number {
     const oldest = Math.floor(now / BUCKET_MS) - STALL_BUCKETS + 1;
     let max = 0;
-    for (const [bucket, ms] of this.stalls) {
-      if (bucket < oldest) this.stalls.delete(bucket);
-      else if (ms > max) max = ms;
-    }
+    for (const [bucket, ms] of this.stalls) if (bucket >= oldest && ms > max) max = ms;
     return max;
   }
 
@@ -86,6 +83,11 @@ export class Pacer {
   private noteStall(now: number, lateMs: number): void {
     if (lateMs <= 0) return;
     const bucket = Math.floor(now / BUCKET_MS);
+    if (!this.stalls.has(bucket)) {
+      for (const old of this.stalls.keys()) {
+        if (old <= bucket - STALL_BUCKETS) this.stalls.delete(old);
+      }
+    }
     if (lateMs > (this.stalls.get(bucket) ?? 0)) this.stalls.set(bucket, lateMs);
   }
 }
