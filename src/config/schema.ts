@@ -76,7 +76,7 @@ export const configSchema = z.object({
     )
     .default(20),
   PLAYBACK_PREBUFFER_MS: ms(200),
-  PLAYBACK_LEAD_MS: ms(120),
+  PLAYBACK_LEAD_MS: ms(200),
   PLAYBACK_LEAD_MAX_MS: ms(400),
   PLAYBACK_START_MS: ms(60),
   PLAYBACK_TICK_MS: positiveInt(20),
