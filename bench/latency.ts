@@ -1,9 +1,9 @@
 /**
  * Latency: N turns on one simulated call. Each turn speaks the hello fixture and measures from
- * the caller's last frame to the bot's first audio frame, then waits for the reply to finish
- * playing (its mark echoed) and pauses. The fixture ends in 300 ms of digital silence, so the
- * time from the end of the voice is the measured time + 300 ms; that is what the floor is
- * compared with. Runs in the bench process: one call is light next to the server.
+ * the end of the fixture (the caller's last frame, less the silence that pads it to a whole
+ * frame) to the bot's first audio frame, then waits for the reply to finish playing (its mark
+ * echoed) and pauses. The fixture ends in 300 ms of digital silence, so the time from the end of
+ * the voice is the measured time + 300 ms; that is what the floor is compared with. Runs in the bench process: one call is light next to the server.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,12 +46,13 @@ export async function pauseSpeech(pauseMs: number): Promise<Int16Array> {
   out.set(s.subarray(best.end), best.start + keep);
   return out;
 }
-const FRAME_MS = 20;
+/** Caller frame length unless a setting asks for Exotel's (about 100 ms). */
+export const DEFAULT_CALLER_FRAME_MS = 20;
 const REPLY_TIMEOUT_MS = 20_000;
 
 export interface LatencyRun {
   turns: number;
-  /** Caller's last frame → first bot frame, per turn (ms). */
+  /** End of the fixture (the caller's last frame less its padding) → first bot frame (ms). */
   fromLastFrameMs: number[];
   /** The same + the fixture's trailing silence: end of voice → first bot frame. */
   fromVoiceEnd: LatencyStats;
@@ -59,27 +60,46 @@ export interface LatencyRun {
   missedTurns: number;
 }
 
-/** `speech`: what the caller says each turn, at 16 kHz (default: the hello fixture). */
+/**
+ * Where the voice ends within the caller's last frame, turn by turn, as silence put before the
+ * speech (ms): spread over one frame (steps of 0.618 of it, wrapped), so that with long frames the
+ * turns do not all end at the same point of a frame, where the server sees the silence at once or
+ * a whole frame late.
+ */
+export function leadInMs(turn: number, frameMs: number): number {
+  return frameMs <= DEFAULT_CALLER_FRAME_MS ? 0 : Math.floor(((turn * 0.618) % 1) * frameMs);
+}
+
+/**
+ * `speech`: what the caller says each turn, at 16 kHz (default: the hello fixture); `frameMs`:
+ * the caller's frame length.
+ */
 export async function measureLatency(
   wsUrl: string,
   turns: number,
   speech?: Int16Array,
+  frameMs = DEFAULT_CALLER_FRAME_MS,
 ): Promise<LatencyRun> {
   const wav = decodeWav(await readFile(HELLO_WAV));
   if (wav.sampleRate !== 16000) throw new Error('hello-16k.wav is not 16 kHz');
-  const pcm = bytesFromPcm(speech ?? wav.samples);
+  const samples = speech ?? wav.samples;
   const call = new SimulatedCall({ url: wsUrl, sampleRate: 16000 });
   await call.connect();
   const latencies: number[] = [];
   let missed = 0;
   try {
     call.start();
-    call.startMic(FRAME_MS);
+    call.startMic(frameMs);
     await waitReplyDone(call, call.startedAt); // the greeting
     await sleep(300);
     for (let i = 0; i < turns; i++) {
-      await call.say(pcm);
-      const t = performance.now();
+      const leadIn = (leadInMs(i, frameMs) * 16000) / 1000;
+      const turnPcm = new Int16Array(leadIn + samples.length);
+      turnPcm.set(samples, leadIn);
+      await call.say(bytesFromPcm(turnPcm));
+      // The last frame is padded with silence after the speech: the voice ended that much earlier.
+      const tailMs = (turnPcm.length / 16) % frameMs || frameMs;
+      const t = performance.now() - (frameMs - tailMs);
       try {
         const first = await call.waitForEvent<ReceivedFrame>(
           'media',

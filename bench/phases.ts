@@ -18,7 +18,7 @@ import {
   slope,
   type StepVerdict,
 } from './capacity.js';
-import { measureLatency, pauseSpeech } from './latency.js';
+import { DEFAULT_CALLER_FRAME_MS, measureLatency, pauseSpeech } from './latency.js';
 import { floorMs, SEQUENTIAL_FLOOR_MS } from './model.js';
 import {
   fakeCounts,
@@ -40,6 +40,8 @@ export interface LatencySetting {
   speculate?: boolean;
   /** Each turn is the pause fixture with its mid-sentence silence cut to this (ms). */
   pauseMs?: number;
+  /** The caller's frame length (default 20 ms; Exotel sends about 100). */
+  callerFrameMs?: number;
 }
 
 export interface LatencyResult {
@@ -47,6 +49,7 @@ export interface LatencyResult {
   speculate: boolean;
   /** The caller paused this long mid-sentence each turn (null: the hello fixture, no pause). */
   pauseMs: number | null;
+  callerFrameMs: number;
   vad: 'silero';
   turns: number;
   answered: number;
@@ -80,7 +83,7 @@ export async function latencyPhase(
   setting: LatencySetting,
   turns: number,
 ): Promise<LatencyResult> {
-  const { preemptMs, speculate = true, pauseMs } = setting;
+  const { preemptMs, speculate = true, pauseMs, callerFrameMs = DEFAULT_CALLER_FRAME_MS } = setting;
   const server = await startServer(
     fake,
     { vad: 'silero', preemptMs },
@@ -90,7 +93,7 @@ export async function latencyPhase(
   try {
     const speech = pauseMs === undefined ? undefined : await pauseSpeech(pauseMs);
     const before = await settledCounts(fake);
-    const run = await measureLatency(server.wsUrl, turns, speech);
+    const run = await measureLatency(server.wsUrl, turns, speech, callerFrameMs);
     const after = await fakeCounts(fake);
     const answered = run.fromLastFrameMs.length;
     const per = (k: keyof typeof after) =>
@@ -106,6 +109,7 @@ export async function latencyPhase(
       preemptMs,
       speculate,
       pauseMs: pauseMs ?? null,
+      callerFrameMs,
       requestsPerTurn: answered
         ? { stt: per('transcriptions'), llm: per('chat'), tts: per('speech') }
         : null,

@@ -1,5 +1,6 @@
 /** The bench's results file shape and its markdown rendering. Pure. */
 import { ADDED_STAGES } from './added-delay.js';
+import { DEFAULT_CALLER_FRAME_MS } from './latency.js';
 import type { CapacityResult, LatencyResult } from './phases.js';
 
 export interface BenchResults {
@@ -151,9 +152,12 @@ export function settingLabel(s: {
   preemptMs: number;
   speculate?: boolean;
   pauseMs?: number | null;
+  callerFrameMs?: number;
 }): string {
   const parts = [`PREEMPT_MS=${s.preemptMs}`];
   if (s.preemptMs > 0) parts.push(s.speculate === false ? 'no speculation' : 'speculative');
   if (s.pauseMs != null) parts.push(`${s.pauseMs} ms pause mid-sentence`);
+  if (s.callerFrameMs !== undefined && s.callerFrameMs !== DEFAULT_CALLER_FRAME_MS)
+    parts.push(`${s.callerFrameMs} ms caller frames`);
   return parts.join(', ');
 }

@@ -34,6 +34,8 @@ await runBench({
             { preemptMs: 50 },
             { preemptMs: 0 },
             { preemptMs: 100, pauseMs: 450 },
+            // Exotel's frame length: the server sees the silence only when a frame arrives.
+            { preemptMs: 200, callerFrameMs: 100 },
           ] satisfies LatencySetting[]
         ).filter(
           (s) =>
