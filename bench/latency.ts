@@ -3,7 +3,8 @@
  * the end of the fixture (the caller's last frame, less the silence that pads it to a whole
  * frame) to the bot's first audio frame, then waits for the reply to finish playing (its mark
  * echoed) and pauses. The fixture ends in 300 ms of digital silence, so the time from the end of
- * the voice is the measured time + 300 ms; that is what the floor is compared with. Runs in the bench process: one call is light next to the server.
+ * the voice is the measured time + 300 ms; that is what the floor is compared with. Runs in the
+ * bench process: one call is light next to the server.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
