@@ -50,6 +50,8 @@ export async function pauseSpeech(pauseMs: number): Promise<Int16Array> {
 /** Caller frame length unless a setting asks for Exotel's (about 100 ms). */
 export const DEFAULT_CALLER_FRAME_MS = 20;
 const REPLY_TIMEOUT_MS = 20_000;
+/** The fixtures and the simulated call are 16 kHz. */
+const SAMPLES_PER_MS = 16;
 
 export interface LatencyRun {
   turns: number;
@@ -94,12 +96,12 @@ export async function measureLatency(
     await waitReplyDone(call, call.startedAt); // the greeting
     await sleep(300);
     for (let i = 0; i < turns; i++) {
-      const leadIn = (leadInMs(i, frameMs) * 16000) / 1000;
+      const leadIn = leadInMs(i, frameMs) * SAMPLES_PER_MS;
       const turnPcm = new Int16Array(leadIn + samples.length);
       turnPcm.set(samples, leadIn);
       await call.say(bytesFromPcm(turnPcm));
       // The last frame is padded with silence after the speech: the voice ended that much earlier.
-      const tailMs = (turnPcm.length / 16) % frameMs || frameMs;
+      const tailMs = (turnPcm.length / SAMPLES_PER_MS) % frameMs || frameMs;
       const t = performance.now() - (frameMs - tailMs);
       try {
         const first = await call.waitForEvent<ReceivedFrame>(

@@ -35,7 +35,7 @@ export interface Config {
     readonly frameMs: number;
     readonly prebufferMs: number;
     readonly leadMs: number;
-    /** The lead grows up to this after the pacer's clock stalls (at least `leadMs`). */
+    /** The lead grows up to this after the pacer's clock stalls (below `leadMs`: no growth). */
     readonly maxLeadMs: number;
     readonly startMs: number;
     readonly tickMs: number;
@@ -202,7 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       frameMs: e.PLAYBACK_FRAME_MS,
       prebufferMs: e.PLAYBACK_PREBUFFER_MS,
       leadMs: e.PLAYBACK_LEAD_MS,
-      maxLeadMs: Math.max(e.PLAYBACK_LEAD_MS, e.PLAYBACK_LEAD_MAX_MS),
+      maxLeadMs: e.PLAYBACK_LEAD_MAX_MS,
       startMs: e.PLAYBACK_START_MS,
       tickMs: e.PLAYBACK_TICK_MS,
     },
