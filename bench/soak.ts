@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EVENT_LOOP_SAMPLE_MS } from '../src/metrics/metrics.js';
 import { readRssKb } from '../src/simulator/proc.js';
 import type { LoadReport } from '../src/simulator/load-report.js';
 import { DEFAULT_SCENARIO } from '../src/simulator/scenario.js';
@@ -32,8 +33,6 @@ import { startFake, startServer } from './server.js';
 
 const ADMIN_KEY = 'soak-admin-key-0123456789';
 const SAMPLE_MS = 5_000;
-/** The server's event-loop monitor samples every 10 ms (`eventLoopMonitoringPrecision`). */
-const LOOP_SAMPLE_MS = 10;
 
 const { values } = parseArgs({
   options: {
@@ -213,7 +212,7 @@ async function scrape(
   // about 10 ms): the delay is what exceeds the sampling interval.
   const p99 = value('nodejs_eventloop_lag_p99_seconds');
   return {
-    loopP99Ms: p99 === null ? null : round1(Math.max(0, p99 * 1000 - LOOP_SAMPLE_MS)),
+    loopP99Ms: p99 === null ? null : round1(Math.max(0, p99 * 1000 - EVENT_LOOP_SAMPLE_MS)),
     liveCalls: value('voicebot_live_calls'),
     heapUsedMb: (() => {
       const bytes = value('nodejs_heap_size_used_bytes');
