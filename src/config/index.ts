@@ -33,6 +33,8 @@ export interface Config {
   readonly logPii: boolean;
   readonly playback: {
     readonly frameMs: number;
+    /** Most audio in one outbound `media` message (whole frames; at least `frameMs`). */
+    readonly messageMs: number;
     readonly prebufferMs: number;
     readonly leadMs: number;
     /** The lead grows up to this after the pacer's clock stalls (below `leadMs`: no growth). */
@@ -200,6 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logPii: e.LOG_PII,
     playback: {
       frameMs: e.PLAYBACK_FRAME_MS,
+      messageMs: e.PLAYBACK_MESSAGE_MS,
       prebufferMs: e.PLAYBACK_PREBUFFER_MS,
       leadMs: e.PLAYBACK_LEAD_MS,
       maxLeadMs: e.PLAYBACK_LEAD_MAX_MS,

@@ -75,6 +75,14 @@ export const configSchema = z.object({
       'PLAYBACK_FRAME_MS must be a multiple of 10 between 10 and 1000',
     )
     .default(20),
+  PLAYBACK_MESSAGE_MS: z.coerce
+    .number()
+    .int()
+    .refine(
+      (v) => v > 0 && v % 10 === 0 && v <= 1000,
+      'PLAYBACK_MESSAGE_MS must be a multiple of 10 between 10 and 1000',
+    )
+    .default(100),
   PLAYBACK_PREBUFFER_MS: ms(200),
   PLAYBACK_LEAD_MS: ms(200),
   PLAYBACK_LEAD_MAX_MS: ms(400),

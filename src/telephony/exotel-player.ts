@@ -39,6 +39,14 @@ export interface PlayerOptions {
   streamSid: string | undefined;
   sampleRate: number;
   frameMs: number;
+  /**
+   * Most audio one `media` message carries (whole frames; default `frameMs`, one frame a
+   * message). Above `frameMs` the player tops the lead up by a message at a time instead of a
+   * frame per pacer tick, so a speaking call sends a message every `messageMs` or so.
+   */
+  messageMs?: number;
+  /** The pacer's tick: how often `pump` runs while audio waits. */
+  tickMs?: number;
   prebufferMs: number;
   leadMs: number;
   /**
@@ -65,6 +73,8 @@ type QueueItem =
 
 export interface PlayerStats {
   framesSent: number;
+  /** `media` messages: one per frame, or fewer when `messageMs` gathers frames. */
+  messagesSent: number;
   bytesSent: number;
   marksSent: number;
   clears: number;
@@ -101,6 +111,8 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
       streamSid,
       sampleRate,
       frameMs: config.playback.frameMs,
+      messageMs: config.playback.messageMs,
+      tickMs: config.playback.tickMs,
       prebufferMs: config.playback.prebufferMs,
       leadMs: config.playback.leadMs,
       maxLeadMs: config.playback.maxLeadMs,
@@ -114,6 +126,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   readonly frameBytes: number;
   readonly stats: PlayerStats = {
     framesSent: 0,
+    messagesSent: 0,
     bytesSent: 0,
     marksSent: 0,
     clears: 0,
@@ -141,11 +154,19 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   private closed = false;
   private readonly now: () => number;
   private readonly maxQueuedMs: number;
+  private readonly messageMs: number;
+  /** Audio sent past the lead when topping it up, so the next top-up is a message away. */
+  private readonly topUpMs: number;
+  /** Frames gathered for the next `media` message, and their playback start. */
+  private batch: Buffer[] = [];
+  private batchPlayAt = 0;
 
   constructor(private readonly opts: PlayerOptions) {
     this.frameBytes = frameBytesFor(opts.sampleRate, opts.frameMs);
     this.now = opts.now ?? (() => performance.now());
     this.maxQueuedMs = opts.maxQueuedMs ?? 20_000;
+    this.messageMs = Math.max(opts.frameMs, opts.messageMs ?? opts.frameMs);
+    this.topUpMs = Math.max(0, this.messageMs - (opts.tickMs ?? opts.frameMs));
   }
 
   get sampleRate(): number {
@@ -287,12 +308,16 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
 
   pump(now: number): void {
     if (this.closed) return;
-    const { transport, leadMs, maxLeadMs, prebufferMs, maxBufferedBytes, streamSid } = this.opts;
+    const { transport, leadMs, maxLeadMs, prebufferMs, maxBufferedBytes } = this.opts;
     const lead = this.opts.pacer.leadFor(leadMs, maxLeadMs ?? leadMs, now);
+    // Below the lead a top-up starts; it goes on to a message past it (hysteresis), so that the
+    // audio leaves in messages of up to messageMs rather than a frame per tick.
+    let toppingUp = false;
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
       if (item.audio === null) {
         this.head++;
+        this.sendBatch(); // the mark follows its audio
         this.sendMark(item.utt, now);
         continue;
       }
@@ -308,19 +333,23 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
         this.bufferEndAt = now;
         this.burstStart = now;
       }
-      const target = Math.max(lead, prebufferMs - (now - this.burstStart));
-      if (this.bufferEndAt - now >= target) break;
+      const prebuffer = prebufferMs - (now - this.burstStart);
+      const ahead = this.bufferEndAt - now;
+      if (ahead >= Math.max(prebuffer, toppingUp ? lead + this.topUpMs : lead)) break;
       if (transport.bufferedBytes > maxBufferedBytes) break;
+      toppingUp = true;
       this.head++;
       this.queuedMs -= item.ms;
       item.utt.onSent(item.ms, this.sentMs, now);
-      this.tap?.sent(item.audio, this.bufferEndAt);
+      if (this.batch.length === 0) this.batchPlayAt = this.bufferEndAt;
+      this.batch.push(item.audio);
       this.sentMs += item.ms;
       this.bufferEndAt += item.ms;
       this.stats.framesSent++;
       this.stats.bytesSent += item.audio.length;
-      transport.send(encodeMediaFromBase64(streamSid, encodeBase64(item.audio)));
+      if (this.bufferEndAt - this.batchPlayAt >= this.messageMs) this.sendBatch();
     }
+    this.sendBatch();
     if (this.head >= this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
@@ -333,6 +362,17 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
       this.opts.pacer.register(this);
     }
     this.wakeWriters();
+  }
+
+  /** Sends the gathered frames as one `media` message. */
+  private sendBatch(): void {
+    const frames = this.batch;
+    if (frames.length === 0) return;
+    this.batch = [];
+    const audio = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    this.tap?.sent(audio, this.batchPlayAt);
+    this.stats.messagesSent++;
+    this.opts.transport.send(encodeMediaFromBase64(this.opts.streamSid, encodeBase64(audio)));
   }
 
   private sendMark(utt: PlayerUtterance, now: number): void {

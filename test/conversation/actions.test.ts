@@ -225,7 +225,7 @@ describe('ending the call', () => {
       toolCalls: [{ name: 'end_call', arguments: { reason: 'caller said bye' } }],
     });
     await c.speak(1000);
-    await c.until(() => c.replyFrames() > 20);
+    await c.until(() => c.replyMs() > 400);
     await c.speak(500); // the caller talks over the goodbye
     expect(c.peer.clears).toEqual([]);
     await c.until(() => c.ends.length === 1);

@@ -347,8 +347,10 @@ export interface Harness {
   vadPushes: number[];
   /** The greeting was said and the lines the call may need were synthesized ahead. */
   ready(): boolean;
-  /** Bot frames sent after the greeting's. */
+  /** Bot `media` messages sent after the greeting's. */
   replyFrames(): number;
+  /** Bot audio (ms) sent after the greeting's. */
+  replyMs(): number;
   /** Caller voice for `ms` (whole frames), the clock moving with it. */
   speak(ms: number): Promise<void>;
   /** Caller silence for `ms`. */
@@ -437,6 +439,11 @@ export function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
     replyFrames: () => {
       const greeting = peer.marks.find((m) => m.name.startsWith('greeting_done'));
       return greeting ? peer.frames.filter((f) => f.at > greeting.at).length : 0;
+    },
+    replyMs: () => {
+      const greeting = peer.marks.find((m) => m.name.startsWith('greeting_done'));
+      if (!greeting) return 0;
+      return peer.frames.filter((f) => f.at > greeting.at).reduce((a, f) => a + f.ms, 0);
     },
     speak: (ms) => feed(ms, VOICE),
     silence: (ms) => feed(ms, 0),

@@ -10,7 +10,9 @@ interface Sent {
 }
 
 /** A player on a hand-driven clock with a transport that records what it sends. */
-function setup(opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: number } = {}) {
+function setup(
+  opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: number; messageMs?: number } = {},
+) {
   let now = 1000;
   const sent: Sent[] = [];
   const transport = { bufferedBytes: 0, send: (t: string) => sent.push(JSON.parse(t) as Sent) };
@@ -20,6 +22,8 @@ function setup(opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: numb
     streamSid: 'MZ1',
     sampleRate: opts.sampleRate ?? 16000,
     frameMs: 20,
+    messageMs: opts.messageMs,
+    tickMs: 20,
     prebufferMs: 200,
     leadMs: 120,
     maxBufferedBytes: 64 * 1024,
@@ -110,6 +114,75 @@ describe('ExotelPlayer', () => {
     expect(sentMs()).toBeGreaterThanOrEqual(1000 + 100);
     expect(sentMs()).toBeLessThanOrEqual(1000 + 140);
     expect(player.isSpeaking()).toBe(true);
+  });
+
+  describe('messages of several frames (messageMs)', () => {
+    it('tops the lead up a message at a time: 100 ms messages, the lead between 120 and 200 ms', async () => {
+      const { player, media, sentMs, advance } = make({ messageMs: 100 });
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(3000, 16000));
+      utt.end();
+      const start = 1000;
+      let now = start;
+      const leads: number[] = [];
+      for (let t = 0; t < 2000; t += 20) {
+        advance(20);
+        now += 20;
+        leads.push(sentMs() - (now - start));
+      }
+      // The prebuffer (200 ms) in two messages, then one 100 ms message whenever the lead
+      // falls below 120 ms: in 2 s, 2.2 s in 22 messages of 3200 bytes (100 ms at 16 kHz).
+      const sizes = media().map((m) => Buffer.from(m.media!.payload, 'base64').length);
+      expect(sizes).toEqual(Array(22).fill(3200));
+      expect(player.stats.framesSent).toBe(110);
+      expect(player.stats.messagesSent).toBe(22);
+      const steady = leads.slice(5); // after the prebuffer has played down to the lead
+      expect(Math.min(...steady)).toBe(120);
+      expect(Math.max(...steady)).toBe(200);
+    });
+
+    it('sends the audio before a mark first, and the mark before the next utterance’s audio', async () => {
+      const { player, sent, transport, advance } = make({ messageMs: 100 });
+      transport.bufferedBytes = 1_000_000; // nothing leaves until both utterances are queued
+      const first = await player.startUtterance('response_done', 16000);
+      await first.writeBytes(audio(60, 16000, 1000));
+      first.end();
+      const second = await player.startUtterance('response_done', 16000);
+      await second.writeBytes(audio(60, 16000, 2000));
+      second.end();
+      expect(sent).toEqual([]);
+      transport.bufferedBytes = 0;
+      advance(20);
+      const order = sent.map((s) =>
+        s.event === 'mark'
+          ? `mark ${s.mark!.name}`
+          : `media ${Buffer.from(s.media!.payload, 'base64').readInt16LE(0)} ${Buffer.from(s.media!.payload, 'base64').length}`,
+      );
+      expect(order).toEqual([
+        'media 1000 1920',
+        'mark response_done-1',
+        'media 2000 1920',
+        'mark response_done-2',
+      ]);
+    });
+
+    it('hands the recording each message once, at the time it starts playing', async () => {
+      const { player, advance } = make({ messageMs: 100 });
+      const taps: Array<{ ms: number; playAt: number }> = [];
+      player.tap = {
+        sent: (pcm, playAt) => taps.push({ ms: pcm.length / 32, playAt }),
+        cleared: () => {},
+      };
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(400, 16000));
+      utt.end();
+      for (let t = 0; t < 600; t += 20) advance(20);
+      expect(taps.reduce((a, t) => a + t.ms, 0)).toBe(400);
+      expect(taps.every((t) => t.ms <= 100)).toBe(true);
+      // Contiguous: each message starts where the one before ends.
+      for (let i = 1; i < taps.length; i++)
+        expect(taps[i]!.playAt).toBe(taps[i - 1]!.playAt + taps[i - 1]!.ms);
+    });
   });
 
   it('resamples 24 kHz TTS audio to the stream rate', async () => {
