@@ -6,7 +6,9 @@
  * Pacing: at the start of a burst up to `prebufferMs` goes out at once; after that the player
  * keeps `leadMs` of audio ahead of real time at Exotel, so `clear` has little to flush and a
  * whole reply is never dumped in one go. When the pacer's clock has stalled lately (the event
- * loop held), the lead grows to cover the longest recent stall, up to `maxLeadMs`. An
+ * loop held), the lead grows to cover the longest recent stall, up to `maxLeadMs`. Frames leave
+ * in `media` messages of up to `messageMs` (Exotel asks for 100 ms or more a message): once the
+ * lead falls below its mark, the player sends until it is a message past it. An
  * utterance that starts into silence waits until it has `startMs` of audio queued (or its end,
  * or `startMs` has passed since its first frame), so streamed TTS starts with a cushion instead
  * of frame-by-frame, where any hiccup is a hole.
