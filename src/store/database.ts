@@ -7,7 +7,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type SqliteDatabase as SqliteDialectDatabase,
+} from 'kysely';
 import pg from 'pg';
 import { VoicebotError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -104,7 +110,38 @@ function openSqlite(file: string): Kysely<Database> {
       cause: err,
     });
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(database) }),
+  });
+}
+
+/** Prepared statements kept per SQL text (the oldest dropped beyond this many). */
+export const SQLITE_STATEMENT_CACHE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query again (about 10 us each, most of a small write's
+ * cost); this keeps the statement per SQL text instead. (Reuse is safe: better-sqlite3 runs one
+ * statement at a time per connection, and refuses any other while an `iterate` is open.)
+ */
+export function cachingStatements(
+  database: SqliteDatabase.Database,
+  max = SQLITE_STATEMENT_CACHE,
+): SqliteDialectDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare: (text: string) => {
+      const kept = cache.get(text);
+      if (kept !== undefined) return kept;
+      const stmt = database.prepare(text); // throws on bad SQL: nothing is kept
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 // bigint (int8) columns hold epoch milliseconds and counts: well inside Number's exact range.

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VoicebotError } from '../../src/errors.js';
+import { cachingStatements } from '../../src/store/database.js';
 import { openDatabase, parseDatabaseUrl } from '../../src/store/index.js';
 import { describeEngines, type TestDatabase } from './harness.js';
 
@@ -125,5 +127,65 @@ describeEngines('migrations', (engine) => {
       }
       await db.close();
     }
+  });
+});
+
+describe('cachingStatements (SQLite)', () => {
+  function open() {
+    const database = new SqliteDatabase(':memory:');
+    database.exec('create table t (id integer primary key, v text)');
+    let prepared = 0;
+    const prepare = database.prepare.bind(database);
+    database.prepare = (text: string) => {
+      prepared++;
+      return prepare(text);
+    };
+    return { database, prepared: () => prepared };
+  }
+
+  it('prepares each SQL text once and reuses the statement', () => {
+    const { database, prepared } = open();
+    const db = cachingStatements(database);
+    const insert = 'insert into t (v) values (?)';
+    expect(db.prepare(insert)).toBe(db.prepare(insert));
+    db.prepare(insert).run(['a']);
+    db.prepare(insert).run(['b']);
+    expect(db.prepare('select v from t order by id').all([])).toEqual([{ v: 'a' }, { v: 'b' }]);
+    expect(prepared()).toBe(2);
+    db.close();
+  });
+
+  it('keeps nothing for SQL that does not prepare, and says why', () => {
+    const { database, prepared } = open();
+    const db = cachingStatements(database);
+    expect(() => db.prepare('select v from missing')).toThrow(/no such table/);
+    database.exec('create table missing (v text)');
+    expect(db.prepare('select v from missing').all([])).toEqual([]);
+    expect(prepared()).toBe(2);
+    db.close();
+  });
+
+  it('keeps at most `max` statements, dropping the oldest', () => {
+    const { database, prepared } = open();
+    const db = cachingStatements(database, 2);
+    const a = db.prepare('select 1');
+    db.prepare('select 2');
+    db.prepare('select 3'); // drops 'select 1'
+    expect(db.prepare('select 3')).not.toBe(a);
+    expect(db.prepare('select 1')).not.toBe(a);
+    expect(prepared()).toBe(4);
+    db.close();
+  });
+
+  it('runs Kysely queries through the kept statements', async () => {
+    const { database, prepared } = open();
+    const kysely = new Kysely<{ t: { id: Generated<number>; v: string } }>({
+      dialect: new SqliteDialect({ database: cachingStatements(database) }),
+    });
+    for (const v of ['a', 'b', 'c']) await kysely.insertInto('t').values({ v }).execute();
+    const rows = await kysely.selectFrom('t').select('v').orderBy('id').execute();
+    expect(rows.map((r) => r.v)).toEqual(['a', 'b', 'c']);
+    expect(prepared()).toBe(2); // one insert, one select
+    await kysely.destroy();
   });
 });
