@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { EVENT_LOOP_SAMPLE_MS } from '../src/metrics/metrics.js';
+import { loopDelayMs } from '../src/metrics/loop-delay.js';
 import type { StoredTimings } from '../src/store/turn-rows.js';
 import { firstLine, freePort, ROOT, startNode, startTs, stop, type Child } from './processes.js';
 
@@ -326,8 +326,7 @@ export interface LoopDelay {
  * Samples `nodejs_eventloop_lag_p99_seconds` and `_max_seconds` every second (prom-client resets
  * its histogram on each scrape, so each sample covers the second before it; with workers the
  * figures are their average). The first `skip` samples (start-up, the ramp) are left out.
- * Node's monitor records the whole interval between its samples (an idle loop reads
- * `EVENT_LOOP_SAMPLE_MS`), so the delay is what exceeds it.
+ * Readings are taken as delays (`loopDelayMs`: less the monitor's sampling interval).
  */
 export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay } {
   const p99s: number[] = [];
@@ -340,7 +339,7 @@ export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay }
         if (n++ < skip) return;
         const read = (name: string) => {
           const m = new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
-          return m ? Math.max(0, Number(m[1]) * 1000 - EVENT_LOOP_SAMPLE_MS) : NaN;
+          return m ? loopDelayMs(Number(m[1]) * 1000) : NaN;
         };
         const p99 = read('p99');
         const max = read('max');

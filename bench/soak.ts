@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EVENT_LOOP_SAMPLE_MS } from '../src/metrics/metrics.js';
+import { loopDelayMs } from '../src/metrics/loop-delay.js';
 import { readRssKb } from '../src/simulator/proc.js';
 import type { LoadReport } from '../src/simulator/load-report.js';
 import { DEFAULT_SCENARIO } from '../src/simulator/scenario.js';
@@ -212,7 +212,7 @@ async function scrape(
   // about 10 ms): the delay is what exceeds the sampling interval.
   const p99 = value('nodejs_eventloop_lag_p99_seconds');
   return {
-    loopP99Ms: p99 === null ? null : round1(Math.max(0, p99 * 1000 - EVENT_LOOP_SAMPLE_MS)),
+    loopP99Ms: p99 === null ? null : round1(loopDelayMs(p99 * 1000)),
     liveCalls: value('voicebot_live_calls'),
     heapUsedMb: (() => {
       const bytes = value('nodejs_heap_size_used_bytes');

@@ -6,14 +6,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { stageDurations, type TurnRecord } from '../conversation/turn-record.js';
+import { EVENT_LOOP_SAMPLE_MS } from './loop-delay.js';
 
 /** 50 ms steps up to 600 and 100 ms to 1.6 s, where a voice turn's stages and total live. */
-/**
- * How often Node's event-loop monitor samples (`nodejs_eventloop_lag_*`). Its histogram records
- * the whole interval between samples, so an idle loop reads this much: a delay is the excess.
- */
-export const EVENT_LOOP_SAMPLE_MS = 10;
-
 const LATENCY_BUCKETS_MS = [
   10, 25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 700, 800, 900, 1000, 1100,
   1200, 1300, 1400, 1500, 1600, 1800, 2000, 2500, 3000, 4000, 5000, 7500, 10000,

@@ -17,9 +17,7 @@ import {
   type ScenarioStep,
 } from './scenario.js';
 import { SimulatedCall } from './simulated-call.js';
-
-/** The generator's event-loop monitor samples this often (ms). */
-const LOOP_SAMPLE_MS = 10;
+import { EVENT_LOOP_SAMPLE_MS, loopDelayMs } from '../metrics/loop-delay.js';
 
 export const MAX_CALLS = 5000;
 export const MAX_DURATION_MS = 3_600_000;
@@ -102,7 +100,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const errors = new ErrorTally();
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  const loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLE_MS });
   loopDelay.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -190,9 +188,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     server: sampler?.report() ?? null,
     generator: {
       cpuPercentMean: round1(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
-      // The monitor records the whole interval between its samples: the delay is the excess.
-      eventLoopDelayP99Ms: round1(Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_SAMPLE_MS)),
-      eventLoopDelayMaxMs: round1(Math.max(0, loopDelay.max / 1e6 - LOOP_SAMPLE_MS)),
+      eventLoopDelayP99Ms: round1(loopDelayMs(loopDelay.percentile(99) / 1e6)),
+      eventLoopDelayMaxMs: round1(loopDelayMs(loopDelay.max / 1e6)),
     },
   };
 }

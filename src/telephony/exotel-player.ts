@@ -159,9 +159,6 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   private readonly messageMs: number;
   /** Audio sent past the lead when topping it up, so the next top-up is a message away. */
   private readonly topUpMs: number;
-  /** Frames gathered for the next `media` message, and their playback start. */
-  private batch: Buffer[] = [];
-  private batchPlayAt = 0;
 
   constructor(private readonly opts: PlayerOptions) {
     this.frameBytes = frameBytesFor(opts.sampleRate, opts.frameMs);
@@ -315,11 +312,14 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     // Below the lead a top-up starts; it goes on to a message past it (hysteresis), so that the
     // audio leaves in messages of up to messageMs rather than a frame per tick.
     let toppingUp = false;
+    // Frames gathered for the next `media` message, and when the first of them plays.
+    let frames: Buffer[] = [];
+    let playAt = 0;
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
       if (item.audio === null) {
         this.head++;
-        this.sendBatch(); // the mark follows its audio
+        frames = this.sendMessage(frames, playAt); // the mark follows its audio
         this.sendMark(item.utt, now);
         continue;
       }
@@ -343,15 +343,15 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
       this.head++;
       this.queuedMs -= item.ms;
       item.utt.onSent(item.ms, this.sentMs, now);
-      if (this.batch.length === 0) this.batchPlayAt = this.bufferEndAt;
-      this.batch.push(item.audio);
+      if (frames.length === 0) playAt = this.bufferEndAt;
+      frames.push(item.audio);
       this.sentMs += item.ms;
       this.bufferEndAt += item.ms;
       this.stats.framesSent++;
       this.stats.bytesSent += item.audio.length;
-      if (this.bufferEndAt - this.batchPlayAt >= this.messageMs) this.sendBatch();
+      if (this.bufferEndAt - playAt >= this.messageMs) frames = this.sendMessage(frames, playAt);
     }
-    this.sendBatch();
+    this.sendMessage(frames, playAt);
     if (this.head >= this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
@@ -366,15 +366,17 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     this.wakeWriters();
   }
 
-  /** Sends the gathered frames as one `media` message. */
-  private sendBatch(): void {
-    const frames = this.batch;
-    if (frames.length === 0) return;
-    this.batch = [];
+  /**
+   * Sends `frames` (if any) as one `media` message that starts playing at `playAt`; returns the
+   * list to gather the next message in.
+   */
+  private sendMessage(frames: Buffer[], playAt: number): Buffer[] {
+    if (frames.length === 0) return frames;
     const audio = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
-    this.tap?.sent(audio, this.batchPlayAt);
+    this.tap?.sent(audio, playAt);
     this.stats.messagesSent++;
     this.opts.transport.send(encodeMediaFromBase64(this.opts.streamSid, encodeBase64(audio)));
+    return [];
   }
 
   private sendMark(utt: PlayerUtterance, now: number): void {
