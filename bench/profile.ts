@@ -6,7 +6,8 @@
  * the top functions. Other threads (inference workers) are not in this profile: their time shows
  * as the server's CPU beyond the main thread's.
  *   PROFILE_CALLS=150 PROFILE_S=20 PROFILE_VAD=silero PROFILE_RATE=8000 PROFILE_VAD_THREADS=0 \
- *   npm run bench:profile
+ *   PROFILE_NODE_FLAGS='--single-threaded-gc' npm run bench:profile
+ * It also prints the server's CPU by thread (from /proc), which the V8 profile does not see.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,11 @@ const seconds = Number(process.env.PROFILE_S ?? 20);
 const vad = (process.env.PROFILE_VAD ?? 'silero') as 'silero' | 'webrtc';
 const rate = Number(process.env.PROFILE_RATE ?? 8000) === 16000 ? 16000 : 8000;
 
+/** Space-separated words of an environment variable. */
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(' ').filter(Boolean);
+}
+
 installCleanup();
 const dir = mkdtempSync(join(tmpdir(), 'voicebot-profile-'));
 const fake = await startFake();
@@ -41,10 +47,12 @@ try {
     fake,
     { vad, preemptMs: 200, workers: 1, sampleRate: rate },
     process.env.PROFILE_VAD_THREADS ? { VAD_THREADS: process.env.PROFILE_VAD_THREADS } : {},
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...list(process.env.PROFILE_NODE_FLAGS)],
   );
   let report;
+  let threads = '';
   try {
+    const before = threadTicks(server.pids());
     report = await runStep({
       wsUrl: server.wsUrl,
       calls,
@@ -53,6 +61,7 @@ try {
       scenario: BOT_SCENARIO,
       serverPids: server.pids(),
     });
+    threads = threadTable(before, threadTicks(server.pids()));
   } finally {
     await server.close();
   }
@@ -62,6 +71,7 @@ try {
   console.log(
     `${calls} calls, ${vad} VAD, ${rate} Hz, ${seconds} s: server CPU mean ${report.server?.cpuPercentMean ?? '-'} % (all threads), turn p50 ${report.firstAudioMs.turn.p50} ms p99 ${report.firstAudioMs.turn.p99} ms, underruns ${report.playback.underruns}; load generator CPU ${report.generator.cpuPercentMean} %, its event-loop delay p99 ${report.generator.eventLoopDelayP99Ms} ms\n`,
   );
+  console.log(threads);
   console.log(summarise(profile));
 } finally {
   await stop(fake.child);
@@ -69,6 +79,67 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);
+
+interface ThreadTicks {
+  at: number;
+  /** utime + stime clock ticks by thread, keyed `pid/tid`, with the thread's name. */
+  ticks: Map<string, { name: string; ticks: number }>;
+}
+
+/** Every thread's CPU ticks so far, from /proc (Linux only; empty elsewhere). */
+function threadTicks(pids: number[]): ThreadTicks {
+  const ticks = new Map<string, { name: string; ticks: number }>();
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const name =
+          tid === String(pid)
+            ? 'main'
+            : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        ticks.set(`${pid}/${tid}`, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  }
+  return { at: performance.now(), ticks };
+}
+
+/**
+ * The server's CPU over the step by thread name (% of one core): the main thread against V8's
+ * helpers (GC, compiler), libuv's pool (file writes) and the inference workers.
+ */
+function threadTable(a: ThreadTicks, b: ThreadTicks): string {
+  const hz = 100; // USER_HZ on Linux.
+  const seconds = (b.at - a.at) / 1000;
+  const by = new Map<string, { threads: number; ticks: number }>();
+  for (const [key, t] of b.ticks) {
+    const used = t.ticks - (a.ticks.get(key)?.ticks ?? 0);
+    const row = by.get(t.name) ?? { threads: 0, ticks: 0 };
+    row.threads += 1;
+    row.ticks += used;
+    by.set(t.name, row);
+  }
+  const rows = [...by.entries()].sort((x, y) => y[1].ticks - x[1].ticks);
+  return [
+    `server CPU by thread over the step (${seconds.toFixed(0)} s, % of one core):`,
+    '| thread | threads | CPU % |',
+    '|---|---:|---:|',
+    ...rows.map(
+      ([name, r]) => `| ${name} | ${r.threads} | ${((100 * r.ticks) / hz / seconds).toFixed(1)} |`,
+    ),
+    '',
+  ].join('\n');
+}
 
 /** The part of the server a function belongs to, by its script and name. */
 function part(node: ProfileNode): string {
