@@ -233,8 +233,8 @@ export class TurnDetector {
   #decide(decisions: VadDecision[]): TurnEvent[] {
     const events: TurnEvent[] = [];
     for (const d of decisions) {
-      const length = Math.round((d.durationMs * this.#rate) / 1000);
-      this.#window(d.startSample, d.startSample + length, d.speech, events);
+      const end = d.startSample + Math.round((d.durationMs * this.#rate) / 1000);
+      this.#window(d.startSample, end, d.speech, d.soundEndSample ?? end, events);
     }
     this.#audio.keepFrom(this.#turn?.audioStart ?? this.#idleKeepFrom());
     return events;
@@ -245,17 +245,28 @@ export class TurnDetector {
     return Math.max((this.#burst?.onset ?? this.#decided) - this.#preRoll, this.#floor);
   }
 
-  #window(start: number, end: number, speech: boolean, events: TurnEvent[]): void {
+  /**
+   * One window's decision. `soundEnd`: where a speech window's sound stops (its end when it does
+   * not stop inside it): the speech is taken to end there, so the silence is timed from the voice's
+   * end and not from the window's, up to a window sooner.
+   */
+  #window(
+    start: number,
+    end: number,
+    speech: boolean,
+    soundEnd: number,
+    events: TurnEvent[],
+  ): void {
     this.#decided = Math.max(this.#decided, end);
     const turn = this.#turn;
     if (speech) {
       if (turn && !this.#burst && !turn.preempt && start - turn.speechEnd < this.#flicker) {
         turn.voiced += end - start;
-        turn.speechEnd = end;
+        turn.speechEnd = Math.max(turn.speechEnd, soundEnd);
       } else {
-        const burst = (this.#burst ??= { onset: start, lastVoiced: end, voiced: 0, gap: 0 });
+        const burst = (this.#burst ??= { onset: start, lastVoiced: soundEnd, voiced: 0, gap: 0 });
         burst.voiced += end - start;
-        burst.lastVoiced = end;
+        burst.lastVoiced = Math.max(burst.lastVoiced, soundEnd);
         burst.gap = 0;
         if (burst.voiced >= this.#minSpeech) this.#confirm(burst, events);
       }

@@ -161,6 +161,10 @@ describe('TurnDetector: one sentence (hello)', () => {
       expect(start.atMs).toBeGreaterThanOrEqual(300 - 150);
       expect(start.atMs).toBeLessThanOrEqual(300 + 150);
       expect(Math.abs(end.speechEndMs - (hello.durationMs - 300))).toBeLessThanOrEqual(200);
+      // The speech ends where the sound does (to a 4 ms block), not at the end of the VAD window
+      // that holds it: the silences that preempt and end the turn are timed from the voice.
+      const lastSoundMs = (hello.samples.findLastIndex((v) => v !== 0) + 1) / 16;
+      expect(Math.abs(end.speechEndMs - lastSoundMs)).toBeLessThanOrEqual(4);
       expect(end.reason).toBe('silence');
       expect(end.endMs - end.speechEndMs).toBeGreaterThanOrEqual(500);
       expect(end.endMs - end.speechEndMs).toBeLessThan(500 + r.windowMs);

@@ -49,6 +49,13 @@ export interface VadDecision {
   readonly speech: boolean;
   /** True when the window was below the energy gate and the model was not run. */
   readonly gated: boolean;
+  /**
+   * On a speech window whose sound stops before its end (its last 4 ms blocks are below the
+   * energy gate): the stream sample where the sound stops. The voice ended there, not at the
+   * window's end, so the silence that ends the turn is timed from it. Absent otherwise (and
+   * when the gate is off).
+   */
+  readonly soundEndSample?: number;
 }
 
 export interface VadStreamStats {

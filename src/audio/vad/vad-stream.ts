@@ -5,7 +5,7 @@
  * without running the detector. Windows are decided strictly in order, one at a time.
  */
 import { VoicebotError } from '../../errors.js';
-import { createEnergyGate } from './energy-gate.js';
+import { createEnergyGate, energyLimit, soundEnd } from './energy-gate.js';
 import type {
   StreamSampleRate,
   VadDecision,
@@ -17,6 +17,8 @@ import type {
 
 /** Default energy gate: far below telephone speech (-20..-35 dBFS), above a quiet line. */
 export const DEFAULT_ENERGY_GATE_DBFS = -50;
+/** The blocks a speech window's end of sound is found to (`VadDecision.soundEndSample`). */
+const SOUND_BLOCK_MS = 4;
 
 export interface VadStreamOptions {
   /** Probability at which speech starts; default 0.5. */
@@ -50,6 +52,9 @@ export class DetectorVadStream implements VadStream {
   readonly #detector: VoiceActivityDetector;
   readonly #resampler: VadResampler | null;
   readonly #isQuiet: (frame: Int16Array) => boolean;
+  /** The gate's mean square, for the end of sound in a speech window; null with the gate off. */
+  readonly #soundLimit: number | null;
+  readonly #soundBlock: number;
   readonly #threshold: number;
   readonly #negThreshold: number;
   // The window being filled, and how far the stream has got, both at the detector's rate.
@@ -81,9 +86,11 @@ export class DetectorVadStream implements VadStream {
     this.windowMs = (detector.frameSamples * 1000) / detector.sampleRate;
     this.#detector = detector;
     this.#resampler = resampler;
-    this.#isQuiet = createEnergyGate(
-      options.energyGateDbfs === undefined ? DEFAULT_ENERGY_GATE_DBFS : options.energyGateDbfs,
-    );
+    const gateDbfs =
+      options.energyGateDbfs === undefined ? DEFAULT_ENERGY_GATE_DBFS : options.energyGateDbfs;
+    this.#isQuiet = createEnergyGate(gateDbfs);
+    this.#soundLimit = energyLimit(gateDbfs);
+    this.#soundBlock = Math.max(1, Math.round((detector.sampleRate * SOUND_BLOCK_MS) / 1000));
     this.#threshold = threshold;
     this.#negThreshold = negThreshold;
     this.#window = new Int16Array(detector.frameSamples);
@@ -146,15 +153,24 @@ export class DetectorVadStream implements VadStream {
       this.#speech = this.#speech
         ? probability >= this.#negThreshold
         : probability >= this.#threshold;
-      decisions.push({
+      const decision: Mutable<VadDecision> = {
         startSample: Math.round((start * this.sampleRate) / nativeRate),
         startMs: (start * 1000) / nativeRate,
         durationMs: this.windowMs,
         probability,
         speech: this.#speech,
         gated,
-      });
+      };
+      if (this.#speech && this.#soundLimit !== null) {
+        const end = soundEnd(samples, this.#soundLimit, this.#soundBlock);
+        if (end < samples.length) {
+          decision.soundEndSample = Math.round(((start + end) * this.sampleRate) / nativeRate);
+        }
+      }
+      decisions.push(decision);
     }
     return decisions;
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

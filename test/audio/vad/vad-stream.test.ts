@@ -170,6 +170,47 @@ describe('DetectorVadStream energy gate', () => {
   });
 });
 
+describe('DetectorVadStream end of sound in a speech window', () => {
+  it('marks where the sound stops inside a speech window, on the stream clock', async () => {
+    const detector = new ScriptedDetector(16000, 512, [0.9, 0.9, 0.9]);
+    const audio = new Int16Array(512 * 3);
+    audio.set(ramp(512)); // window 0 loud to its end
+    audio.set(ramp(200, 512), 512); // window 1: sound in its first 200 samples
+    audio.set(ramp(512, 1024), 1024); // window 2 loud again
+    const decisions = await stream(detector).push(audio);
+    expect(decisions.map((d) => d.speech)).toEqual([true, true, true]);
+    // 64-sample (4 ms) blocks counted back from the window's end: [192,256) holds samples 192-199.
+    expect(decisions.map((d) => d.soundEndSample)).toEqual([undefined, 512 + 256, undefined]);
+  });
+
+  it('is absent on silence windows and with the gate off', async () => {
+    const audio = new Int16Array(512 * 2);
+    audio.set(ramp(100), 512);
+    const quietScript = new ScriptedDetector(16000, 512, [0.1]);
+    const silenceDecisions = await stream(quietScript).push(audio);
+    expect(silenceDecisions.map((d) => d.speech)).toEqual([false, false]);
+    expect(silenceDecisions.every((d) => d.soundEndSample === undefined)).toBe(true);
+    const ungated = new ScriptedDetector(16000, 512, [0.9, 0.9]);
+    const decisions = await stream(ungated, { energyGateDbfs: null }).push(audio);
+    expect(decisions.map((d) => d.speech)).toEqual([true, true]);
+    expect(decisions.every((d) => d.soundEndSample === undefined)).toBe(true);
+  });
+
+  it('converts from the detector rate to the stream rate', async () => {
+    // A 16 kHz detector behind a 2:1 "resampler" on an 8 kHz stream.
+    const upsample: VadResampler = {
+      push: (pcm) => Int16Array.from({ length: pcm.length * 2 }, (_, i) => pcm[i >> 1]!),
+      destroy: () => undefined,
+    };
+    const detector = new ScriptedDetector(16000, 512, [0.9]);
+    const s = stream(detector, {}, 8000, upsample);
+    const audio = new Int16Array(256);
+    audio.set(ramp(64)); // 128 detector samples of sound: blocks end at 128
+    const [d] = await s.push(audio);
+    expect(d?.soundEndSample).toBe(64);
+  });
+});
+
 describe('DetectorVadStream speech hysteresis', () => {
   it('starts at threshold and ends only below negThreshold', async () => {
     const script = [0.4, 0.5, 0.36, 0.35, 0.34, 0.49, 0.5];
