@@ -40,6 +40,8 @@ export interface Config {
     /** The lead grows up to this after the pacer's clock stalls (below `leadMs`: no growth). */
     readonly maxLeadMs: number;
     readonly startMs: number;
+    /** The start cushion is learned from recent TTS streams, up to `startMs` (start-cushion.ts). */
+    readonly startAdaptive: boolean;
     readonly tickMs: number;
   };
   readonly ws: {
@@ -207,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leadMs: e.PLAYBACK_LEAD_MS,
       maxLeadMs: e.PLAYBACK_LEAD_MAX_MS,
       startMs: e.PLAYBACK_START_MS,
+      startAdaptive: e.PLAYBACK_START_ADAPTIVE,
       tickMs: e.PLAYBACK_TICK_MS,
     },
     ws: {

@@ -87,6 +87,11 @@ export const configSchema = z.object({
   PLAYBACK_LEAD_MS: ms(200),
   PLAYBACK_LEAD_MAX_MS: ms(400),
   PLAYBACK_START_MS: ms(60),
+  /** Learn the start cushion from how TTS streams, up to PLAYBACK_START_MS (false: always it). */
+  PLAYBACK_START_ADAPTIVE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   PLAYBACK_TICK_MS: positiveInt(20),
   WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
   WS_PING_INTERVAL_MS: ms(15_000),

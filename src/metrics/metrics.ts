@@ -102,14 +102,16 @@ export class Metrics {
 
   /**
    * Read at each scrape: `pendingWrites`, the store's queue; `vadStats`, the Silero scorer's
-   * windows and batches, once loaded; `playbackLeadMs`, the lead players keep now (Pacer.leadFor).
+   * windows and batches, once loaded; `playbackLeadMs`, the lead players keep now (Pacer.leadFor);
+   * `playbackStartMs`, the start cushion in force (StartCushion).
    */
   constructor(sources: {
     pendingWrites: () => number;
     vadStats?: () => { runs: number; windows: number } | undefined;
     playbackLeadMs?: () => number;
+    playbackStartMs?: () => number;
   }) {
-    const { pendingWrites, vadStats = () => undefined, playbackLeadMs } = sources;
+    const { pendingWrites, vadStats = () => undefined, playbackLeadMs, playbackStartMs } = sources;
     // Totals kept by the scorer, read at each scrape.
     const read = (name: string, help: string, total: () => number) =>
       new Counter({
@@ -147,6 +149,17 @@ export class Metrics {
         aggregator: 'max', // across workers: the largest, not a sum
         collect() {
           this.set(playbackLeadMs());
+        },
+      });
+    }
+    if (playbackStartMs) {
+      new Gauge({
+        name: 'voicebot_playback_start_ms',
+        help: 'Audio a reply gathers before its first frame: learned from recent TTS streams, up to PLAYBACK_START_MS',
+        registers: [this.registry],
+        aggregator: 'max',
+        collect() {
+          this.set(playbackStartMs());
         },
       });
     }

@@ -22,6 +22,7 @@ import { sweepRecordings } from '../recording/recordings.js';
 import { createCallStore, openDatabase, type CallStore } from '../store/index.js';
 import { CallRegistry } from '../telephony/call-registry.js';
 import { Pacer } from '../telephony/pacer.js';
+import { StartCushion } from '../telephony/start-cushion.js';
 import type { CallSession } from '../telephony/call-session.js';
 import { TransferBook } from '../telephony/transfer-book.js';
 import { registerWasEndpoint } from '../telephony/was-endpoint.js';
@@ -118,6 +119,9 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
       : undefined,
   );
   const pacer = new Pacer(config.playback.tickMs);
+  const startCushion = config.playback.startAdaptive
+    ? new StartCushion({ maxMs: config.playback.startMs })
+    : undefined;
   const providers = new ProviderSet(createOpenAIClient(config.openai), config, deps.providers);
   const postCall = new PostCallWorker({
     store,
@@ -132,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     vadStats: () => vad?.stats,
     playbackLeadMs: () =>
       pacer.leadFor(config.playback.leadMs, config.playback.maxLeadMs, performance.now()),
+    playbackStartMs: () => startCushion?.ms ?? config.playback.startMs,
   });
   const transfers = new TransferBook(store, logger);
   const lease = new LeaseKeeper(store, config.store.leaseTtlMs, logger);
@@ -240,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     providers,
     ttsCache,
     pacer,
+    ...(startCushion ? { startCushion } : {}),
     store,
     agents,
     postCall,

@@ -20,6 +20,7 @@ import { CallRecorder } from '../recording/call-recorder.js';
 import { recordingPath } from '../recording/recordings.js';
 import { ExotelPlayer } from './exotel-player.js';
 import type { Pacer } from './pacer.js';
+import type { StartCushion } from './start-cushion.js';
 import type { TransferBook } from './transfer-book.js';
 import { prepareCall } from './call-setup.js';
 import { decode, type InboundEvent, type StartEvent } from './exotel-codec.js';
@@ -31,6 +32,8 @@ export interface CallDeps {
   providers: ProviderSet;
   ttsCache: TtsCache;
   pacer: Pacer;
+  /** The process's learned start cushion (PLAYBACK_START_ADAPTIVE); absent: the fixed one. */
+  startCushion?: StartCushion;
   store: CallStore;
   agents: AgentRegistry;
   postCall: PostCallWorker;
@@ -381,6 +384,7 @@ export class CallSession {
       this.socket,
       event.streamSid,
       rate,
+      this.deps.startCushion,
     );
     const conversation = new Conversation({
       plan,

@@ -11,7 +11,8 @@
  * lead falls below its mark, the player sends until it is a message past it. An
  * utterance that starts into silence waits until it has `startMs` of audio queued (or its end,
  * or `startMs` has passed since its first frame), so streamed TTS starts with a cushion instead
- * of frame-by-frame, where any hiccup is a hole.
+ * of frame-by-frame, where any hiccup is a hole; with a `cushion` the wait is what recent
+ * streams needed (start-cushion.ts), up to `startMs`.
  * Timeline positions are milliseconds of audio on this stream (`sentMs` counts everything sent;
  * `playedMs(now)` estimates what has played). A mark that Exotel never echoes does not hang an
  * utterance: `markGraceMs` after its audio should have played, the clock is trusted.
@@ -27,6 +28,7 @@ import type { Config } from '../config/index.js';
 import { encode, encodeMediaFromBase64 } from './exotel-codec.js';
 import type { Pacer, Pumpable } from './pacer.js';
 import { PlayerUtterance, type UtteranceHost } from './player-utterance.js';
+import type { StartCushion } from './start-cushion.js';
 
 /** What the player needs of the socket. */
 export interface AudioTransport {
@@ -58,6 +60,11 @@ export interface PlayerOptions {
   maxLeadMs?: number;
   /** Audio an utterance gathers before its first frame when nothing is playing (0: none). */
   startMs?: number;
+  /**
+   * The start cushion learned from how TTS streams (the process's); when set, its `ms` is used
+   * instead of `startMs`, and every streamed utterance tells it what it needed.
+   */
+  cushion?: StartCushion;
   /** Stop sending while the socket holds more than this many unsent bytes. */
   maxBufferedBytes: number;
   /** Writers wait while more than this much audio is queued locally. */
@@ -108,6 +115,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     transport: AudioTransport,
     streamSid: string | undefined,
     sampleRate: number,
+    cushion?: StartCushion,
   ): ExotelPlayer {
     return new ExotelPlayer({
       streamSid,
@@ -119,6 +127,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
       leadMs: config.playback.leadMs,
       maxLeadMs: config.playback.maxLeadMs,
       startMs: config.playback.startMs,
+      ...(cushion ? { cushion } : {}),
       maxBufferedBytes: config.ws.maxBufferedBytes,
       transport,
       pacer,
@@ -300,6 +309,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   }
 
   forget(utt: PlayerUtterance): void {
+    if (utt.startMeter.streamed) this.opts.cushion?.record(utt.startMeter.neededMs);
     this.live.delete(utt);
     clearTimeout(this.graceTimers.get(utt));
     this.graceTimers.delete(utt);
@@ -407,7 +417,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
 
   /** An utterance may start into silence: it has its cushion, its end, or has waited enough. */
   private ready(utt: PlayerUtterance, now: number): boolean {
-    const startMs = this.opts.startMs ?? 0;
+    const startMs = this.opts.cushion?.ms ?? this.opts.startMs ?? 0;
     return (
       utt.queuedAudioMs >= startMs || utt.closed || now - (utt.firstQueuedAt ?? now) >= startMs
     );

@@ -6,6 +6,7 @@
  */
 import { FrameSplitter, bytesFromPcm, pcmFromBytes, type StreamResampler } from '../audio/index.js';
 import type { PlaybackResult, Utterance, UtteranceKind } from '../conversation/audio-output.js';
+import { StartMeter } from './start-cushion.js';
 
 /** What an utterance needs of the player that plays it. */
 export interface UtteranceHost {
@@ -29,6 +30,8 @@ export class PlayerUtterance implements Utterance {
   #sentAudioMs = 0;
   #queuedAudioMs = 0;
   readonly played: Promise<PlaybackResult>;
+  /** How its audio arrived: what start cushion it needed (the end's flush is not an arrival). */
+  readonly startMeter = new StartMeter();
 
   #resampler: StreamResampler | undefined;
   readonly #splitter: FrameSplitter;
@@ -85,10 +88,10 @@ export class PlayerUtterance implements Utterance {
 
   end(): void {
     if (this.closed || !this.#resampler) return;
+    this.#ended = true;
     this.#queue(bytesFromPcm(this.#resampler.flush()));
     const last = this.#splitter.flush();
     if (last) this.host.enqueueFrames(this, [last]);
-    this.#ended = true;
     this.#release();
     this.host.enqueueMark(this);
   }
@@ -118,6 +121,7 @@ export class PlayerUtterance implements Utterance {
   // Told by the player.
 
   onQueued(ms: number, now: number): void {
+    if (!this.#ended) this.startMeter.onAudio(ms, now);
     this.#firstQueuedAt ??= now;
     this.#queuedAudioMs += ms;
   }

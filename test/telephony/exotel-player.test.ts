@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExotelPlayer } from '../../src/telephony/exotel-player.js';
 import { Pacer } from '../../src/telephony/pacer.js';
+import { StartCushion } from '../../src/telephony/start-cushion.js';
 
 interface Sent {
   event: string;
@@ -11,7 +12,13 @@ interface Sent {
 
 /** A player on a hand-driven clock with a transport that records what it sends. */
 function setup(
-  opts: { sampleRate?: number; maxQueuedMs?: number; startMs?: number; messageMs?: number } = {},
+  opts: {
+    sampleRate?: number;
+    maxQueuedMs?: number;
+    startMs?: number;
+    messageMs?: number;
+    cushion?: StartCushion;
+  } = {},
 ) {
   let now = 1000;
   const sent: Sent[] = [];
@@ -29,6 +36,7 @@ function setup(
     maxBufferedBytes: 64 * 1024,
     maxQueuedMs: opts.maxQueuedMs,
     startMs: opts.startMs,
+    ...(opts.cushion ? { cushion: opts.cushion } : {}),
     transport,
     pacer,
     now: () => now,
@@ -378,6 +386,54 @@ describe('ExotelPlayer', () => {
       const second = await player.startUtterance('response_done', 16000);
       await second.writeBytes(audio(20, 16000));
       expect(media().length).toBe(sentBefore + 1);
+    });
+
+    it('a learned cushion: streams that came fast enough let the next reply start at once', async () => {
+      const cushion = new StartCushion({ maxMs: 60, minSamples: 2, marginMs: 10 });
+      const { player, media, advance } = make({ startMs: 60, cushion });
+      const stream = async (late: number) => {
+        const utt = await player.startUtterance('response_done', 16000);
+        await utt.writeBytes(audio(40, 16000));
+        advance(late);
+        await utt.writeBytes(audio(40, 16000));
+        utt.end();
+        advance(2000);
+        player.onMarkEcho(utt.name); // played out: the utterance reports what it needed
+        await utt.played;
+      };
+      await stream(20); // 40 ms of audio, the next 20 ms later: needed nothing
+      expect(cushion.ms).toBe(60);
+      await stream(20);
+      expect(cushion.ms).toBe(10);
+      const sentBefore = media().length;
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(20, 16000)); // 20 ms ≥ the learned 10: out at once
+      expect(media().length).toBe(sentBefore + 1);
+      utt.cancel();
+      // A stream whose second chunk came 50 ms after 20 ms of audio needed 30: the cushion grows.
+      await stream(0);
+      const slow = await player.startUtterance('response_done', 16000);
+      await slow.writeBytes(audio(20, 16000));
+      advance(50);
+      await slow.writeBytes(audio(20, 16000));
+      slow.end();
+      advance(2000);
+      player.onMarkEcho(slow.name);
+      await slow.played;
+      expect(cushion.ms).toBe(40);
+    });
+
+    it('a reply written in one go (a cached line) teaches the cushion nothing', async () => {
+      const cushion = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
+      const { player, advance } = make({ startMs: 60, cushion });
+      const utt = await player.startUtterance('greeting_done', 16000);
+      await utt.writeBytes(audio(210, 16000)); // 10 frames, and 10 ms left for the end's flush
+      advance(5);
+      utt.end(); // the flush's frame is not a second arrival
+      advance(2000);
+      player.onMarkEcho(utt.name);
+      await utt.played;
+      expect(cushion.ms).toBe(60);
     });
 
     it('without a cushion (startMs 0) the first frame leaves at once', async () => {

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { OBSERVE_MS, StartCushion, StartMeter } from '../../src/telephony/start-cushion.js';
+
+describe('StartCushion', () => {
+  it('is the configured cushion until it has seen minSamples streams', () => {
+    const c = new StartCushion({ maxMs: 60, minSamples: 3, marginMs: 10 });
+    expect(c.ms).toBe(60);
+    c.record(0);
+    c.record(5);
+    expect(c.ms).toBe(60);
+    c.record(0);
+    expect(c.ms).toBe(15); // the most needed (5) + the margin
+  });
+
+  it('follows the most any remembered stream needed, never above the configured cushion', () => {
+    const c = new StartCushion({ maxMs: 60, window: 3, minSamples: 1, marginMs: 10 });
+    c.record(20);
+    expect(c.ms).toBe(30);
+    c.record(0);
+    c.record(0);
+    expect(c.ms).toBe(30); // 20 is still among the last 3
+    c.record(0);
+    expect(c.ms).toBe(10); // forgotten
+    c.record(200);
+    expect(c.ms).toBe(60); // a stream that needed more than the configured cushion: capped
+  });
+
+  it('counts a need below zero as none and ignores non-numbers', () => {
+    const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 0 });
+    c.record(-30);
+    expect(c.ms).toBe(0);
+    c.record(Number.NaN);
+    expect(c.ms).toBe(0);
+  });
+});
+
+describe('StartMeter', () => {
+  it('needs nothing when each arrival comes before the audio before it has played', () => {
+    const m = new StartMeter();
+    // 40 ms of audio every 20 ms (twice real time): always ahead.
+    for (let i = 0; i < 10; i++) m.onAudio(40, 1000 + i * 20);
+    expect(m.streamed).toBe(true);
+    expect(m.neededMs).toBe(0);
+  });
+
+  it('needs how far real time ran past the audio received before a late arrival', () => {
+    const m = new StartMeter();
+    m.onAudio(20, 1000);
+    m.onAudio(20, 1015); // 15 ms in, 20 received: fine
+    m.onAudio(20, 1075); // 75 ms in, 40 received: a gap of 35 without a cushion
+    m.onAudio(20, 1090); // 90 in, 60 received: 30
+    expect(m.neededMs).toBe(35);
+  });
+
+  it('counts frames written together as one arrival, and a single write as no stream', () => {
+    const m = new StartMeter();
+    m.onAudio(20, 1000);
+    m.onAudio(20, 1000);
+    m.onAudio(20, 1000);
+    expect(m.streamed).toBe(false);
+    expect(m.neededMs).toBe(0);
+  });
+
+  it('looks at the first OBSERVE_MS of audio only: later the lead covers gaps', () => {
+    const m = new StartMeter();
+    m.onAudio(OBSERVE_MS, 1000);
+    m.onAudio(20, 1000 + OBSERVE_MS + 300); // late, but past the start
+    expect(m.streamed).toBe(true);
+    expect(m.neededMs).toBe(0);
+  });
+});
