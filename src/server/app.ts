@@ -136,7 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     vadStats: () => vad?.stats,
     playbackLeadMs: () =>
       pacer.leadFor(config.playback.leadMs, config.playback.maxLeadMs, performance.now()),
-    playbackStartMs: () => startCushion?.ms ?? config.playback.startMs,
+    playbackStartMs: () =>
+      startCushion?.for(pacer.recentStallMs(performance.now())) ?? config.playback.startMs,
   });
   const transfers = new TransferBook(store, logger);
   const lease = new LeaseKeeper(store, config.store.leaseTtlMs, logger);

@@ -61,8 +61,8 @@ export interface PlayerOptions {
   /** Audio an utterance gathers before its first frame when nothing is playing (0: none). */
   startMs?: number;
   /**
-   * The start cushion learned from how TTS streams (the process's); when set, its `ms` is used
-   * instead of `startMs`, and every streamed utterance tells it what it needed.
+   * The start cushion learned from how TTS streams and the pacer's stalls (the process's); when
+   * set, it is used instead of `startMs`, and every streamed utterance tells it what it needed.
    */
   cushion?: StartCushion;
   /** Stop sending while the socket holds more than this many unsent bytes. */
@@ -417,7 +417,8 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
 
   /** An utterance may start into silence: it has its cushion, its end, or has waited enough. */
   private ready(utt: PlayerUtterance, now: number): boolean {
-    const startMs = this.opts.cushion?.ms ?? this.opts.startMs ?? 0;
+    const { cushion, pacer } = this.opts;
+    const startMs = cushion ? cushion.for(pacer.recentStallMs(now)) : (this.opts.startMs ?? 0);
     return (
       utt.queuedAudioMs >= startMs || utt.closed || now - (utt.firstQueuedAt ?? now) >= startMs
     );

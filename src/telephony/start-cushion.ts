@@ -11,7 +11,9 @@
  * audio received before it. An utterance that started that much later would have played with no
  * gap at the start. The cushion is the most any of the last `window` utterances needed, plus a
  * margin, never more than the configured one; until `minSamples` utterances have been seen it is
- * the configured one. One per process: the TTS streams the same way for every call.
+ * the configured one. A busy event loop needs a cushion too (a stall right after the first frame
+ * is a gap however the TTS streams): the cushion is never less than the pacer's longest recent
+ * stall plus the margin. One per process: the TTS streams the same way for every call.
  */
 
 /** The first part of an utterance's audio the cushion is for (later on the lead covers gaps). */
@@ -44,9 +46,19 @@ export class StartCushion {
     this.current = opts.maxMs;
   }
 
-  /** The cushion an utterance starting now gathers (ms of audio, or of waiting). */
+  /** What the replies' TTS streams needed lately, plus the margin (up to the configured one). */
   get ms(): number {
     return this.current;
+  }
+
+  /**
+   * The cushion an utterance starting now gathers (ms of audio, or of waiting): what the TTS
+   * needed, but at least the longest recent stall of the event loop (`Pacer.recentStallMs`) plus
+   * the margin, since for that long after the first frame nothing more may go out; never more
+   * than the configured cushion.
+   */
+  for(stallMs: number): number {
+    return Math.min(this.opts.maxMs, Math.max(this.current, stallMs + this.marginMs));
   }
 
   /** A streamed utterance's start needed `neededMs` of cushion to play without a gap. */

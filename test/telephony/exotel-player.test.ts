@@ -18,13 +18,14 @@ function setup(
     startMs?: number;
     messageMs?: number;
     cushion?: StartCushion;
+    pacer?: Pacer;
   } = {},
 ) {
   let now = 1000;
   const sent: Sent[] = [];
   const transport = { bufferedBytes: 0, send: (t: string) => sent.push(JSON.parse(t) as Sent) };
   // The pacer's own timer never fires in these tests: we pump by hand.
-  const pacer = new Pacer(1_000_000);
+  const pacer = opts.pacer ?? new Pacer(1_000_000);
   const player = new ExotelPlayer({
     streamSid: 'MZ1',
     sampleRate: opts.sampleRate ?? 16000,
@@ -421,6 +422,28 @@ describe('ExotelPlayer', () => {
       player.onMarkEcho(slow.name);
       await slow.played;
       expect(cushion.ms).toBe(40);
+    });
+
+    it("a learned cushion still covers the event loop's recent stalls", async () => {
+      class StalledPacer extends Pacer {
+        override recentStallMs(): number {
+          return 35;
+        }
+      }
+      const cushion = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
+      cushion.record(0); // the TTS needs nothing: 10 ms on a calm loop
+      const { player, sentMs, advance } = make({
+        startMs: 60,
+        cushion,
+        pacer: new StalledPacer(1_000_000),
+      });
+      const utt = await player.startUtterance('response_done', 16000);
+      await utt.writeBytes(audio(40, 16000));
+      expect(sentMs()).toBe(0); // 40 ms < the 35 ms stall + 10
+      await utt.writeBytes(audio(20, 16000));
+      expect(sentMs()).toBe(60);
+      advance(10);
+      utt.cancel();
     });
 
     it('a reply written in one go (a cached line) teaches the cushion nothing', async () => {

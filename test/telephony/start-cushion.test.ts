@@ -25,6 +25,15 @@ describe('StartCushion', () => {
     expect(c.ms).toBe(60); // a stream that needed more than the configured cushion: capped
   });
 
+  it('is never less than the longest recent stall plus the margin, nor more than configured', () => {
+    const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
+    c.record(5);
+    expect(c.for(0)).toBe(15); // the TTS's need
+    expect(c.for(30)).toBe(40); // a 30 ms stall: nothing may go out for that long
+    expect(c.for(500)).toBe(60);
+    expect(new StartCushion({ maxMs: 60 }).for(0)).toBe(60); // nothing learned yet
+  });
+
   it('counts a need below zero as none and ignores non-numbers', () => {
     const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 0 });
     c.record(-30);
