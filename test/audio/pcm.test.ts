@@ -153,6 +153,62 @@ describe('decodeBase64Strict', () => {
   });
 });
 
+/** The strict rule written out as a scan, character by character: the reference. */
+function strictByScan(s: string): boolean {
+  if (s.length % 4 !== 0) return false;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < s.length - pad; i++) {
+    if (!/[A-Za-z0-9+/]/.test(s[i]!)) return false;
+  }
+  return true;
+}
+
+describe('decodeBase64Strict against the rule written as a scan', () => {
+  it('agrees on 50,000 seeded strings of base64 with stray characters, and decodes what it accepts', () => {
+    const random = seededRandom(14);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const stray = [
+      '=',
+      '-',
+      '_',
+      ' ',
+      '\n',
+      '\r',
+      '\t',
+      '\u0000',
+      'é',
+      '\u00ff',
+      '\u0100',
+      '\u0141',
+      '\u2028',
+      '\ud83d',
+      '*',
+      '.',
+      '~',
+    ];
+    let accepted = 0;
+    for (let n = 0; n < 50_000; n++) {
+      const length = 4 * (1 + Math.floor(random() * 4)) - (random() < 0.05 ? 1 : 0);
+      let s = '';
+      for (let i = 0; i < length; i++) {
+        s +=
+          random() < 0.08
+            ? stray[Math.floor(random() * stray.length)]!
+            : alphabet[Math.floor(random() * 64)]!;
+      }
+      if (random() < 0.3) s = s.slice(0, -1) + '=';
+      if (random() < 0.15) s = s.slice(0, -2) + '==';
+      const out = decodeBase64Strict(s);
+      expect(out !== null, JSON.stringify(s)).toBe(strictByScan(s));
+      if (out) {
+        accepted++;
+        expect(out.equals(Buffer.from(s, 'base64'))).toBe(true);
+      }
+    }
+    expect(accepted).toBeGreaterThan(10_000); // both sides of the rule were exercised
+  });
+});
+
 describe('encodeBase64', () => {
   it('encodes only the bytes a view covers', () => {
     const backing = Uint8Array.from([0xff, 0x41, 0x42, 0xff]);
