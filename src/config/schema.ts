@@ -87,10 +87,13 @@ export const configSchema = z.object({
   PLAYBACK_LEAD_MS: ms(200),
   PLAYBACK_LEAD_MAX_MS: ms(400),
   PLAYBACK_START_MS: ms(60),
-  /** Learn the start cushion from how TTS streams, up to PLAYBACK_START_MS (false: always it). */
+  /**
+   * Learn the start cushion from how TTS streams, up to PLAYBACK_START_MS (false: always it).
+   * Off by default: under load it let through a few more audible underruns (README, Performance).
+   */
   PLAYBACK_START_ADAPTIVE: z
     .enum(['true', 'false', '1', '0'])
-    .default('true')
+    .default('false')
     .transform((v) => v === 'true' || v === '1'),
   PLAYBACK_TICK_MS: positiveInt(20),
   WS_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),

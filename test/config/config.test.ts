@@ -60,6 +60,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('learns the start cushion only when PLAYBACK_START_ADAPTIVE is set', () => {
+    expect(loadConfig({ OPENAI_API_KEY: 'k' }).playback.startAdaptive).toBe(false);
+    expect(
+      loadConfig({ OPENAI_API_KEY: 'k', PLAYBACK_START_ADAPTIVE: 'true' }).playback.startAdaptive,
+    ).toBe(true);
+    expect(() => loadConfig({ OPENAI_API_KEY: 'k', PLAYBACK_START_ADAPTIVE: 'yes' })).toThrow(
+      /PLAYBACK_START_ADAPTIVE/,
+    );
+  });
+
   it('treats an empty optional URL as unset', () => {
     expect(loadConfig({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: '' }).openai.baseUrl).toBeUndefined();
   });
