@@ -155,7 +155,7 @@ export class Metrics {
     if (playbackStartMs) {
       new Gauge({
         name: 'voicebot_playback_start_ms',
-        help: 'Audio a reply gathers before its first frame: learned from recent TTS streams, up to PLAYBACK_START_MS',
+        help: 'Audio a reply gathers before its first frame: PLAYBACK_START_MS, or learned from recent TTS streams with PLAYBACK_START_ADAPTIVE',
         registers: [this.registry],
         aggregator: 'max',
         collect() {
