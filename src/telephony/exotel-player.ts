@@ -192,7 +192,15 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   ): Promise<PlayerUtterance> {
     const resampler = await this.acquireResampler(inputRate);
     const name = `${kind}-${++this.seq}`;
-    const utt = new PlayerUtterance(this, name, kind, this.frameBytes, resampler, !!opts.capture);
+    const utt = new PlayerUtterance(
+      this,
+      name,
+      kind,
+      this.frameBytes,
+      resampler,
+      !!opts.capture,
+      this.opts.cushion !== undefined,
+    );
     this.live.add(utt);
     if (this.closed) utt.finish({ completed: false, heardMs: 0, cleared: false });
     return utt;
@@ -309,7 +317,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   }
 
   forget(utt: PlayerUtterance): void {
-    if (utt.startMeter.streamed) this.opts.cushion?.record(utt.startMeter.neededMs);
+    if (utt.startMeter?.streamed) this.opts.cushion?.record(utt.startMeter.neededMs);
     this.live.delete(utt);
     clearTimeout(this.graceTimers.get(utt));
     this.graceTimers.delete(utt);

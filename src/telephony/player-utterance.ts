@@ -30,8 +30,11 @@ export class PlayerUtterance implements Utterance {
   #sentAudioMs = 0;
   #queuedAudioMs = 0;
   readonly played: Promise<PlaybackResult>;
-  /** How its audio arrived: what start cushion it needed (the end's flush is not an arrival). */
-  readonly startMeter = new StartMeter();
+  /**
+   * How its audio arrived: what start cushion it needed (the end's flush is not an arrival).
+   * Only when the player learns its cushion.
+   */
+  readonly startMeter: StartMeter | undefined;
 
   #resampler: StreamResampler | undefined;
   readonly #splitter: FrameSplitter;
@@ -47,7 +50,9 @@ export class PlayerUtterance implements Utterance {
     frameBytes: number,
     resampler: StreamResampler,
     capture: boolean,
+    meterStart = false,
   ) {
+    this.startMeter = meterStart ? new StartMeter() : undefined;
     this.#splitter = new FrameSplitter(frameBytes);
     this.#resampler = resampler;
     this.#captured = capture ? [] : undefined;
@@ -121,7 +126,7 @@ export class PlayerUtterance implements Utterance {
   // Told by the player.
 
   onQueued(ms: number, now: number): void {
-    if (!this.#ended) this.startMeter.onAudio(ms, now);
+    if (!this.#ended) this.startMeter?.onAudio(ms, now);
     this.#firstQueuedAt ??= now;
     this.#queuedAudioMs += ms;
   }
