@@ -240,6 +240,7 @@ describe('the console in Chromium', () => {
 
     // The same path as a real call: a record with the agent, the turn and a recording.
     const href = await page.locator('#call-link a').getAttribute('href');
+    expect(href).toMatch(/^\/console\/calls\/console-/);
     const callSid = decodeURIComponent(href!.split('/').at(-1)!);
     const record = await eventually(async () => {
       await server.voicebot.store.flush(2_000);

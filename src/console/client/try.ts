@@ -235,11 +235,13 @@ class TryCall {
     talk.disabled = false;
     if (code !== undefined) {
       const why = code === 1000 || code === 1001 ? '' : ` (${code}${reason ? `: ${reason}` : ''})`;
-      setStatus('ended', `The call ended${why}.`);
-      await this.refreshTranscript();
+      // The link goes up with the status, not after the transcript's fetch: whoever sees
+      // "ended" (a person, a test) can follow it at once.
       const link = callLink.querySelector('a')!;
       link.href = `/console/calls/${encodeURIComponent(this.callSid)}`;
       callLink.hidden = false;
+      setStatus('ended', `The call ended${why}.`);
+      await this.refreshTranscript();
     }
   }
 
