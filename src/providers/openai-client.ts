@@ -13,6 +13,7 @@ import OpenAI, {
 } from 'openai';
 import { Agent } from 'undici';
 import { VoicebotError } from '../errors.js';
+import { requestFetch } from './request-fetch.js';
 
 /**
  * How long an idle connection to the API is kept for the next request. Node's fetch keeps one
@@ -37,8 +38,8 @@ export function createOpenAIClient(opts: { apiKey: string; baseUrl?: string | un
     maxRetries: 0,
     // The SDK's own logger would print raw response data (transcripts) on a malformed stream.
     logLevel: 'off',
-    // Node's built-in fetch (undici 6) with a dispatcher from the same undici major.
-    fetchOptions: { dispatcher: sharedDispatcher },
+    // undici's request under a fetch's signature (half the SDK's CPU per call of Node's fetch).
+    fetch: requestFetch(sharedDispatcher),
   });
 }
 
