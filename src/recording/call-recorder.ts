@@ -9,8 +9,12 @@
  *   not in the recording. Gaps are silence.
  * - Written as the call goes: every `flushEveryMs` the part of the timeline that can no longer
  *   change (older than `settleMs`) is interleaved and handed to a file stream, so the hot path
- *   only copies buffers and never waits for the disk. A crash loses the last seconds; the header
- *   (sizes 0 until `close`) is repaired when the file is served (`recordings.ts`).
+ *   only copies bytes into the timeline and never waits for the disk. A crash loses the last
+ *   seconds; the header (sizes 0 until `close`) is repaired when the file is served
+ *   (`recordings.ts`).
+ * - The timeline not yet written is two buffers, one a channel, from sample `written` on: a frame
+ *   is copied straight to its place (no allocation per frame), a `clear` zeroes the bot's from
+ *   its point, and a flush interleaves the settled part a sample pair at a time and shifts both.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -29,28 +33,34 @@ export interface CallRecorderOptions {
   settleMs?: number;
 }
 
-interface BotFrame {
-  /** First sample on the recording's timeline. */
-  at: number;
-  samples: Int16Array;
-}
+/** The unwritten timeline's first size, in seconds: a flush's interval, the settle time and lead. */
+const LINE_SECONDS = 2;
 
 export class CallRecorder {
   private readonly startAt: number;
   private readonly now: () => number;
   private readonly file: WriteStream;
   private readonly timer: NodeJS.Timeout;
-  /** Caller samples received and not yet written, from `callerFrom` on. */
-  private callerChunks: Int16Array[] = [];
-  private callerFrom = 0;
+  /**
+   * The timeline from `written` on, per channel (index 0 is sample `written`); zero wherever
+   * nothing was placed. Grown when a frame lands past the end.
+   */
+  private left: Int16Array;
+  private right: Int16Array;
+  /** Caller samples received so far: the next caller frame's place. */
   private callerReceived = 0;
-  private bot: BotFrame[] = [];
-  /** Samples written so far (per channel). */
+  /** End of the latest bot audio placed, on the timeline (what a `clear` may have to zero). */
+  private botEnd = 0;
+  /** Timeline samples settled so far (per channel): where the lines start. */
   private written = 0;
+  /** Of those, the samples handed to the file (fewer after a write error). */
+  private stored = 0;
   private closed = false;
   private failed = false;
 
   constructor(private readonly opts: CallRecorderOptions) {
+    this.left = new Int16Array(opts.sampleRate * LINE_SECONDS);
+    this.right = new Int16Array(opts.sampleRate * LINE_SECONDS);
     this.now = opts.now ?? (() => performance.now());
     this.startAt = this.now();
     this.file = createWriteStream(opts.path);
@@ -66,32 +76,31 @@ export class CallRecorder {
 
   /** Seconds of the recording so far, in ms. */
   get durationMs(): number {
-    return Math.round((this.written / this.opts.sampleRate) * 1000);
+    return Math.round((this.stored / this.opts.sampleRate) * 1000);
   }
 
-  /** Inbound audio: s16le mono at the stream rate. */
+  /** Inbound audio: s16le mono at the stream rate, placed by stream position. */
   caller(pcm: Buffer): void {
     if (this.closed || pcm.length < 2) return;
-    const samples = toSamples(pcm);
-    this.callerChunks.push(samples);
-    this.callerReceived += samples.length;
+    const at = this.callerReceived;
+    this.callerReceived += pcm.length >> 1;
+    this.place('left', pcm, at);
   }
 
   /** A bot frame (s16le mono at the stream rate) that starts playing at `playAt` (player clock). */
   botFrame(pcm: Buffer, playAt: number): void {
     if (this.closed || pcm.length < 2) return;
-    const samples = toSamples(pcm);
-    this.bot.push({ at: Math.max(this.written, this.sampleAt(playAt)), samples });
+    const at = Math.max(this.written, this.sampleAt(playAt));
+    this.place('right', pcm, at);
+    this.botEnd = Math.max(this.botEnd, at + (pcm.length >> 1));
   }
 
   /** A `clear` at `at` (player clock): the bot audio scheduled from then on was never heard. */
   cleared(at: number): void {
-    const cut = this.sampleAt(at);
-    this.bot = this.bot.flatMap((f) => {
-      if (f.at >= cut) return [];
-      if (f.at + f.samples.length <= cut) return [f];
-      return [{ at: f.at, samples: f.samples.subarray(0, cut - f.at) }];
-    });
+    const cut = Math.max(this.sampleAt(at), this.written);
+    if (cut >= this.botEnd) return;
+    this.right.fill(0, cut - this.written, this.botEnd - this.written);
+    this.botEnd = cut;
   }
 
   /**
@@ -115,7 +124,7 @@ export class CallRecorder {
     try {
       const fh = await open(this.opts.path, 'r+');
       try {
-        await fh.write(wavHeader(this.opts.sampleRate, 2, this.written * 4), 0, 44, 0);
+        await fh.write(wavHeader(this.opts.sampleRate, 2, this.stored * 4), 0, 44, 0);
       } finally {
         await fh.close();
       }
@@ -135,45 +144,60 @@ export class CallRecorder {
     this.writeUpTo(this.sampleAt(this.now() - (this.opts.settleMs ?? 500)));
   }
 
-  /** Interleaves [written, end) into the file and forgets it. */
+  /**
+   * Copies s16le `pcm` onto a channel's line from timeline sample `at` (the part before
+   * `written` is too late to place), growing the lines if it ends past them.
+   */
+  private place(channel: 'left' | 'right', pcm: Buffer, at: number): void {
+    const n = pcm.length >> 1;
+    const skip = Math.max(0, this.written - at);
+    if (skip >= n) return;
+    this.reach(at + n);
+    const line = this[channel];
+    new Uint8Array(line.buffer, line.byteOffset, line.byteLength).set(
+      pcm.subarray(skip * 2, n * 2),
+      (at + skip - this.written) * 2,
+    );
+  }
+
+  /** Grows both lines (doubling) so that they reach timeline sample `end`. */
+  private reach(end: number): void {
+    const need = end - this.written;
+    if (need <= this.left.length) return;
+    const size = Math.max(need, this.left.length * 2);
+    const grow = (line: Int16Array) => {
+      const bigger = new Int16Array(size);
+      bigger.set(line);
+      return bigger;
+    };
+    this.left = grow(this.left);
+    this.right = grow(this.right);
+  }
+
+  /**
+   * Interleaves [written, end) into the file and moves the timeline past it (after a write
+   * error, only moves it: the call's audio is not kept in memory for a file that cannot take it).
+   */
   private writeUpTo(end: number): void {
-    const from = this.written;
-    const n = end - from;
-    if (n <= 0 || this.failed) return;
-    const out = new Int16Array(n * 2);
-    // Left: the caller, by stream position.
-    let pos = this.callerFrom;
-    const keep: Int16Array[] = [];
-    for (const chunk of this.callerChunks) {
-      const chunkEnd = pos + chunk.length;
-      const a = Math.max(pos, from);
-      const b = Math.min(chunkEnd, end);
-      for (let s = a; s < b; s++) out[(s - from) * 2] = chunk[s - pos]!;
-      if (chunkEnd > end) keep.push(b > pos ? chunk.subarray(b - pos) : chunk);
-      pos = chunkEnd;
+    const n = end - this.written;
+    if (n <= 0) return;
+    this.reach(end);
+    const { left, right } = this;
+    let out: Uint32Array | undefined;
+    if (!this.failed) {
+      // A stereo sample pair is one 32-bit word: the caller's sample in its low half (first in
+      // memory on a little-endian host, as everything here assumes), the bot's in its high half.
+      out = new Uint32Array(n);
+      for (let i = 0; i < n; i++) out[i] = (left[i]! & 0xffff) | (right[i]! << 16);
     }
-    const consumed =
-      this.callerChunks.reduce((a, c) => a + c.length, 0) - keep.reduce((a, c) => a + c.length, 0);
-    this.callerChunks = keep;
-    this.callerFrom += consumed;
-    // Right: the bot, where each frame plays.
-    const pending: BotFrame[] = [];
-    for (const f of this.bot) {
-      const fEnd = f.at + f.samples.length;
-      const a = Math.max(f.at, from);
-      const b = Math.min(fEnd, end);
-      for (let s = a; s < b; s++) out[(s - from) * 2 + 1] = f.samples[s - f.at]!;
-      if (fEnd > end) pending.push(b > f.at ? { at: b, samples: f.samples.subarray(b - f.at) } : f);
-    }
-    this.bot = pending;
+    left.copyWithin(0, n);
+    left.fill(0, left.length - n);
+    right.copyWithin(0, n);
+    right.fill(0, right.length - n);
     this.written = end;
+    this.botEnd = Math.max(this.botEnd, end);
+    if (!out) return;
+    this.stored += n;
     this.file.write(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   }
-}
-
-/** s16le bytes as samples on a little-endian host, as src/audio/pcm.ts (a copy: the frame may be unaligned). */
-function toSamples(pcm: Buffer): Int16Array {
-  const samples = new Int16Array(pcm.length >> 1);
-  new Uint8Array(samples.buffer).set(pcm.subarray(0, samples.length * 2));
-  return samples;
 }

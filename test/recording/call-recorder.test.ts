@@ -90,6 +90,113 @@ describe('CallRecorder', () => {
     expect(span(wav.right, 2000)).toEqual([4000, 4799]);
   });
 
+  it('keeps every sample value, the extremes and negatives included, on its own channel', async () => {
+    let t = 0;
+    const path = join(dir, 'values.wav');
+    const rec = new CallRecorder({
+      path,
+      sampleRate: RATE,
+      log: createLogger('silent'),
+      now: () => t,
+      flushEveryMs: 60_000,
+    });
+    // 100 ms a side of a ramp over the whole 16-bit range, the bot's the caller's reversed.
+    const ramp = Buffer.alloc(800 * 2);
+    for (let i = 0; i < 800; i++) ramp.writeInt16LE(Math.round(-32768 + (i * 65535) / 799), i * 2);
+    const reversed = Buffer.alloc(ramp.length);
+    for (let i = 0; i < 800; i++) reversed.writeInt16LE(ramp.readInt16LE((799 - i) * 2), i * 2);
+    rec.caller(ramp);
+    rec.botFrame(reversed, 0);
+    t = 100;
+    await rec.close().written;
+
+    const wav = channels(await readFile(path));
+    expect(wav.left).toHaveLength(800);
+    for (let i = 0; i < 800; i++) {
+      expect(wav.left[i]).toBe(ramp.readInt16LE(i * 2));
+      expect(wav.right[i]).toBe(reversed.readInt16LE(i * 2));
+    }
+    expect(wav.left[0]).toBe(-32768);
+    expect(wav.right[0]).toBe(32767);
+  });
+
+  it('places audio far past the first flush (a stalled flush, a long lead) where it belongs', async () => {
+    let t = 0;
+    const path = join(dir, 'long.wav');
+    const rec = new CallRecorder({
+      path,
+      sampleRate: RATE,
+      log: createLogger('silent'),
+      now: () => t,
+      flushEveryMs: 60_000,
+    });
+    // Nothing written for 5 s: the caller's 5 s, and bot audio scheduled at 4.5 s, are held.
+    for (let i = 0; i < 50; i++) rec.caller(pcm(100, i === 42 ? -700 : 0));
+    rec.botFrame(pcm(300, -1500), 4_500);
+    t = 4_700;
+    rec.cleared(4_700); // the last 100 ms of the bot's frame were never heard
+    t = 5_000;
+    const { durationMs, written } = rec.close();
+    await written;
+
+    expect(durationMs).toBe(5000);
+    const wav = channels(await readFile(path));
+    expect(wav.left).toHaveLength(5 * RATE);
+    expect(span(wav.left, -700)).toEqual([42 * 800, 43 * 800 - 1]);
+    expect(span(wav.right, -1500)).toEqual([4.5 * RATE, 4.7 * RATE - 1]);
+    expect(wav.right.filter((v) => v !== 0 && v !== -1500)).toHaveLength(0);
+  });
+
+  it('caller audio arriving after its moment was written is dropped, not shifted', async () => {
+    let t = 0;
+    const path = join(dir, 'late.wav');
+    const rec = new CallRecorder({
+      path,
+      sampleRate: RATE,
+      log: createLogger('silent'),
+      now: () => t,
+      flushEveryMs: 60_000,
+      settleMs: 0,
+    });
+    rec.caller(pcm(100, 100));
+    t = 300;
+    (rec as unknown as { flushSettled(): void }).flushSettled(); // 300 ms written, 200 of it silence
+    rec.caller(pcm(300, 200)); // its first 200 ms belong to what is written already
+    t = 500;
+    await rec.close().written;
+
+    const wav = channels(await readFile(path));
+    expect(wav.left).toHaveLength(4000);
+    expect(span(wav.left, 100)).toEqual([0, 799]);
+    expect(span(wav.left, 200)).toEqual([2400, 3199]);
+  });
+
+  it('after a write error the recording stops growing and its length says what was written', async () => {
+    let t = 0;
+    const errors: unknown[] = [];
+    const log = createLogger('silent');
+    log.error = (obj: unknown) => void errors.push(obj);
+    const rec = new CallRecorder({
+      path: join(dir, 'missing-folder', 'call.wav'),
+      sampleRate: RATE,
+      log,
+      now: () => t,
+      flushEveryMs: 60_000,
+      settleMs: 0,
+    });
+    await new Promise((r) => setTimeout(r, 50)); // the open fails
+    for (let i = 0; i < 30; i++) {
+      rec.caller(pcm(100, 100));
+      t += 100;
+    }
+    (rec as unknown as { flushSettled(): void }).flushSettled();
+
+    expect(errors).toEqual([expect.objectContaining({ code: 'RECORDING_WRITE_FAILED' })]);
+    const { durationMs, written } = rec.close();
+    await written;
+    expect(durationMs).toBe(0);
+  });
+
   it("is repaired when opened after a crash left the header's sizes at 0", async () => {
     const path = join(dir, 'crashed.wav');
     const rec = new CallRecorder({
