@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { CallRecorder } from '../../src/recording/call-recorder.js';
+import { CallRecorder, type CallRecorderOptions } from '../../src/recording/call-recorder.js';
 import { openRecording, sweepRecordings } from '../../src/recording/recordings.js';
 import { channels } from '../helpers/wav.js';
 
@@ -29,6 +29,20 @@ const pcm = (ms: number, value: number) => {
 function span(ch: Int16Array, value: number): [number, number] | undefined {
   const first = ch.indexOf(value);
   return first < 0 ? undefined : [first, ch.lastIndexOf(value)];
+}
+
+/** A recorder on a clock of the test's own (`clock.t`, ms), writing `name` in the test's folder. */
+function recorder(name: string, clock: { t: number }, opts: Partial<CallRecorderOptions> = {}) {
+  const path = join(dir, name);
+  const rec = new CallRecorder({
+    path,
+    sampleRate: RATE,
+    log: createLogger('silent'),
+    now: () => clock.t,
+    flushEveryMs: 60_000,
+    ...opts,
+  });
+  return { rec, path };
 }
 
 describe('CallRecorder', () => {
@@ -91,15 +105,8 @@ describe('CallRecorder', () => {
   });
 
   it('keeps every sample value, the extremes and negatives included, on its own channel', async () => {
-    let t = 0;
-    const path = join(dir, 'values.wav');
-    const rec = new CallRecorder({
-      path,
-      sampleRate: RATE,
-      log: createLogger('silent'),
-      now: () => t,
-      flushEveryMs: 60_000,
-    });
+    const clock = { t: 0 };
+    const { rec, path } = recorder('values.wav', clock);
     // 100 ms a side of a ramp over the whole 16-bit range, the bot's the caller's reversed.
     const ramp = Buffer.alloc(800 * 2);
     for (let i = 0; i < 800; i++) ramp.writeInt16LE(Math.round(-32768 + (i * 65535) / 799), i * 2);
@@ -107,7 +114,7 @@ describe('CallRecorder', () => {
     for (let i = 0; i < 800; i++) reversed.writeInt16LE(ramp.readInt16LE((799 - i) * 2), i * 2);
     rec.caller(ramp);
     rec.botFrame(reversed, 0);
-    t = 100;
+    clock.t = 100;
     await rec.close().written;
 
     const wav = channels(await readFile(path));
@@ -121,21 +128,14 @@ describe('CallRecorder', () => {
   });
 
   it('places audio far past the first flush (a stalled flush, a long lead) where it belongs', async () => {
-    let t = 0;
-    const path = join(dir, 'long.wav');
-    const rec = new CallRecorder({
-      path,
-      sampleRate: RATE,
-      log: createLogger('silent'),
-      now: () => t,
-      flushEveryMs: 60_000,
-    });
+    const clock = { t: 0 };
+    const { rec, path } = recorder('long.wav', clock);
     // Nothing written for 5 s: the caller's 5 s, and bot audio scheduled at 4.5 s, are held.
     for (let i = 0; i < 50; i++) rec.caller(pcm(100, i === 42 ? -700 : 0));
     rec.botFrame(pcm(300, -1500), 4_500);
-    t = 4_700;
+    clock.t = 4_700;
     rec.cleared(4_700); // the last 100 ms of the bot's frame were never heard
-    t = 5_000;
+    clock.t = 5_000;
     const { durationMs, written } = rec.close();
     await written;
 
@@ -148,21 +148,13 @@ describe('CallRecorder', () => {
   });
 
   it('caller audio arriving after its moment was written is dropped, not shifted', async () => {
-    let t = 0;
-    const path = join(dir, 'late.wav');
-    const rec = new CallRecorder({
-      path,
-      sampleRate: RATE,
-      log: createLogger('silent'),
-      now: () => t,
-      flushEveryMs: 60_000,
-      settleMs: 0,
-    });
+    const clock = { t: 0 };
+    const { rec, path } = recorder('late.wav', clock, { settleMs: 0 });
     rec.caller(pcm(100, 100));
-    t = 300;
+    clock.t = 300;
     (rec as unknown as { flushSettled(): void }).flushSettled(); // 300 ms written, 200 of it silence
     rec.caller(pcm(300, 200)); // its first 200 ms belong to what is written already
-    t = 500;
+    clock.t = 500;
     await rec.close().written;
 
     const wav = channels(await readFile(path));
@@ -172,22 +164,15 @@ describe('CallRecorder', () => {
   });
 
   it('after a write error the recording stops growing and its length says what was written', async () => {
-    let t = 0;
+    const clock = { t: 0 };
     const errors: unknown[] = [];
     const log = createLogger('silent');
     log.error = (obj: unknown) => void errors.push(obj);
-    const rec = new CallRecorder({
-      path: join(dir, 'missing-folder', 'call.wav'),
-      sampleRate: RATE,
-      log,
-      now: () => t,
-      flushEveryMs: 60_000,
-      settleMs: 0,
-    });
+    const { rec } = recorder(join('missing-folder', 'call.wav'), clock, { log, settleMs: 0 });
     await new Promise((r) => setTimeout(r, 50)); // the open fails
     for (let i = 0; i < 30; i++) {
       rec.caller(pcm(100, 100));
-      t += 100;
+      clock.t += 100;
     }
     (rec as unknown as { flushSettled(): void }).flushSettled();
 
