@@ -67,6 +67,7 @@ function responseHeaders(raw: Record<string, string | string[] | undefined>): He
   return headers;
 }
 
+/** A `fetch` for the SDK's `fetch` option, on `dispatcher` (the process's keep-alive pool). */
 export function requestFetch(dispatcher: Dispatcher): Fetch {
   return async (input, init = {}) => {
     if (input instanceof Request || !carried(init.body)) {
