@@ -38,7 +38,7 @@ export function createOpenAIClient(opts: { apiKey: string; baseUrl?: string | un
     maxRetries: 0,
     // The SDK's own logger would print raw response data (transcripts) on a malformed stream.
     logLevel: 'off',
-    // undici's request under a fetch's signature (half the SDK's CPU per call of Node's fetch).
+    // undici's request under fetch's signature: about 40 % less CPU a turn than Node's fetch.
     fetch: requestFetch(sharedDispatcher),
   });
 }
