@@ -428,7 +428,14 @@ export class Conversation {
     const wasted = this.stats.speculations - this.stats.speculationsUsed;
     if (wasted > 0 && wasted + 1 > (this.turnIndex + 1) / SPECULATION_TURNS_PER_WASTE) return;
     if (this.active || this.carry || output.isSpeaking()) return;
-    if (this.check !== undefined && !this.greeted) return;
+    // Words the answer check will judge (an outbound call's first seconds) get no reply before
+    // the verdict: a machine's greeting must not cost an LLM request.
+    const check = this.check;
+    if (
+      check &&
+      (!this.greeted || (t.timings.speechStartAt ?? t.timings.speechEndAt) < check.until)
+    )
+      return;
     if (!isMeaningfulTranscript(t.transcript.text)) return;
     const held = new HeldOutput(output);
     const turn = new Turn(

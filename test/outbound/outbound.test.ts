@@ -429,10 +429,13 @@ describe('the answer check (voicemail)', () => {
 
   it('greets a silent callee after OUTBOUND_GREET_AFTER_MS, and still hangs up on a machine that speaks after', async () => {
     const s = await start({ OUTBOUND_GREET_AFTER_MS: '300' });
+    // STT well inside the endpoint's wait, so the preemptive transcript is always in before the
+    // endpoint: a speculative reply would ask the LLM then, and it must not for words the answer
+    // check judges. (With STT at PREEMPT_MS + STT = ENDPOINTING_MS the order was a coin toss.)
     openai.transcriptions.setDefault({
       kind: 'text',
       text: 'आप जिस नंबर पर कॉल कर रहे हैं वह अभी स्विच ऑफ है।',
-      ...STT,
+      delayMs: 50,
     });
     exotel.onDial(() => ({
       outcome: 'answer',
