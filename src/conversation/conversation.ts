@@ -32,7 +32,7 @@ import { isMeaningfulTranscript } from './transcript-filter.js';
 import type { TtsCache } from './tts-cache.js';
 import { PROCESS_HEDGE_BUDGET, type HedgeBudget } from './hedge-budget.js';
 import { Turn, type TurnInput, type TurnOutcome } from './turn.js';
-import { turnLogFields, type TurnRecord } from './turn-record.js';
+import { turnLogFields, type HeardTimings, type TurnRecord } from './turn-record.js';
 
 export interface ConversationDeps {
   plan: CallPlan;
@@ -348,13 +348,17 @@ export class Conversation {
     }
   }
 
+  /** The answer check, when it will judge words whose speech began as `timings` say. */
+  private judgedBy(timings: HeardTimings): AnswerCheck | undefined {
+    const check = this.check;
+    const began = timings.speechStartAt ?? timings.speechEndAt;
+    return check && began !== undefined && began < check.until ? check : undefined;
+  }
+
   private onUtterance(u: HeardUtterance): void {
     if (this.closed) return;
-    const check = this.check;
-    const checked =
-      check !== undefined &&
-      !this.ending &&
-      (u.timings.speechStartAt ?? u.timings.speechEndAt) < check.until;
+    const check = this.judgedBy(u.timings);
+    const checked = check !== undefined && !this.ending;
     const spec = this.speculation;
     if (spec && u.preemptId === spec.id && !checked && this.mayAdopt(u)) return this.adopt(spec, u);
     this.discardSpeculation();
@@ -430,12 +434,7 @@ export class Conversation {
     if (this.active || this.carry || output.isSpeaking()) return;
     // Words the answer check will judge (an outbound call's first seconds) get no reply before
     // the verdict: a machine's greeting must not cost an LLM request.
-    const check = this.check;
-    if (
-      check &&
-      (!this.greeted || (t.timings.speechStartAt ?? t.timings.speechEndAt) < check.until)
-    )
-      return;
+    if (this.check && (!this.greeted || this.judgedBy(t.timings))) return;
     if (!isMeaningfulTranscript(t.transcript.text)) return;
     const held = new HeldOutput(output);
     const turn = new Turn(

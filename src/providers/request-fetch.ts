@@ -58,6 +58,11 @@ function carried(body: RequestInit['body']): boolean {
   );
 }
 
+/** Lower-cased name → value (the SDK passes a `Headers`; anything else is made one first). */
+function requestHeaders(init: NonNullable<RequestInit['headers']>): Record<string, string> {
+  return Object.fromEntries(init instanceof Headers ? init : new Headers(init));
+}
+
 function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw)) {
@@ -77,8 +82,7 @@ export function requestFetch(dispatcher: Dispatcher): Fetch {
     const res = await request(url, {
       dispatcher,
       method: (init.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod,
-      headers:
-        init.headers === undefined ? undefined : Object.fromEntries(new Headers(init.headers)),
+      headers: init.headers === undefined ? undefined : requestHeaders(init.headers),
       body: (init.body ?? undefined) as string | Uint8Array | FormData | undefined,
       signal: init.signal ?? undefined,
     });

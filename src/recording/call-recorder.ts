@@ -47,6 +47,9 @@ export class CallRecorder {
    */
   private left: Int16Array;
   private right: Int16Array;
+  /** The same lines as bytes, where frames are copied to (made when a line is). */
+  private leftBytes: Uint8Array;
+  private rightBytes: Uint8Array;
   /** Caller samples received so far: the next caller frame's place. */
   private callerReceived = 0;
   /** End of the latest bot audio placed, on the timeline (what a `clear` may have to zero). */
@@ -61,6 +64,8 @@ export class CallRecorder {
   constructor(private readonly opts: CallRecorderOptions) {
     this.left = new Int16Array(opts.sampleRate * LINE_SECONDS);
     this.right = new Int16Array(opts.sampleRate * LINE_SECONDS);
+    this.leftBytes = new Uint8Array(this.left.buffer);
+    this.rightBytes = new Uint8Array(this.right.buffer);
     this.now = opts.now ?? (() => performance.now());
     this.startAt = this.now();
     this.file = createWriteStream(opts.path);
@@ -153,11 +158,8 @@ export class CallRecorder {
     const skip = Math.max(0, this.written - at);
     if (skip >= n) return;
     this.reach(at + n);
-    const line = this[channel];
-    new Uint8Array(line.buffer, line.byteOffset, line.byteLength).set(
-      pcm.subarray(skip * 2, n * 2),
-      (at + skip - this.written) * 2,
-    );
+    const bytes = channel === 'left' ? this.leftBytes : this.rightBytes;
+    bytes.set(pcm.subarray(skip * 2, n * 2), (at + skip - this.written) * 2);
   }
 
   /** Grows both lines (doubling) so that they reach timeline sample `end`. */
@@ -172,6 +174,8 @@ export class CallRecorder {
     };
     this.left = grow(this.left);
     this.right = grow(this.right);
+    this.leftBytes = new Uint8Array(this.left.buffer);
+    this.rightBytes = new Uint8Array(this.right.buffer);
   }
 
   /**

@@ -39,18 +39,12 @@ describe('requestFetch under the SDK', () => {
     ctx.fake.speech.enqueue({ kind: 'audio', pcm, realtimeFactor: 5, chunkMs: 40 });
 
     const chunks: Buffer[] = [];
-    const started = performance.now();
-    let firstAt = 0;
-    for await (const chunk of tts().synthesize({ text: 'Namaste', voice: 'alloy', signal: live })) {
-      if (chunks.length === 0) firstAt = performance.now() - started;
+    for await (const chunk of tts().synthesize({ text: 'Namaste', voice: 'alloy', signal: live }))
       chunks.push(chunk);
-    }
-    const total = performance.now() - started;
 
     expect(Buffer.concat(chunks).equals(pcm)).toBe(true);
+    // In pieces as written (that each arrives before the response ends: the stall test below).
     expect(chunks.length).toBeGreaterThan(2);
-    // Paced at 5x real time the whole takes ~100 ms: the first chunk came before the end.
-    expect(firstAt).toBeLessThan(total - 40);
     const req = ctx.fake.requests.at(-1)!;
     expect(req.endpoint).toBe('speech');
     expect(req.body).toMatchObject({ input: 'Namaste', voice: 'alloy', response_format: 'pcm' });
