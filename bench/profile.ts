@@ -130,13 +130,21 @@ function threadTable(a: ThreadTicks, b: ThreadTicks): string {
     by.set(t.name, row);
   }
   const rows = [...by.entries()].sort((x, y) => y[1].ticks - x[1].ticks);
+  const pct = (ticks: number): string => ((100 * ticks) / hz / seconds).toFixed(1);
+  // Node names its worker threads and V8's helpers alike ("node"): the busiest few, one by one,
+  // tell an inference thread (busy in proportion to speech) from the garbage collector's helpers.
+  const busiest = [...b.ticks.entries()]
+    .filter(([, t]) => t.name !== 'main')
+    .map(([key, t]) => ({ key, name: t.name, used: t.ticks - (a.ticks.get(key)?.ticks ?? 0) }))
+    .sort((x, y) => y.used - x.used)
+    .slice(0, 4);
   return [
     `server CPU by thread over the step (${seconds.toFixed(0)} s, % of one core):`,
     '| thread | threads | CPU % |',
     '|---|---:|---:|',
-    ...rows.map(
-      ([name, r]) => `| ${name} | ${r.threads} | ${((100 * r.ticks) / hz / seconds).toFixed(1)} |`,
-    ),
+    ...rows.map(([name, r]) => `| ${name} | ${r.threads} | ${pct(r.ticks)} |`),
+    '',
+    `busiest other threads: ${busiest.map((t) => `${t.name} ${t.key} ${pct(t.used)} %`).join(', ')}`,
     '',
   ].join('\n');
 }

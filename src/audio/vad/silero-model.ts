@@ -42,6 +42,13 @@ export interface SileroScorer {
   readonly stats: SileroModelStats;
   /** See `SileroModel.infer`. */
   infer(rate: SileroRate, input: Float32Array, state: Float32Array): Promise<number>;
+  /** See `SileroModel.inferMany`. */
+  inferMany(
+    rate: SileroRate,
+    inputs: Float32Array,
+    count: number,
+    state: Float32Array,
+  ): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -126,6 +133,80 @@ export class SileroModel implements SileroScorer {
     });
   }
 
+  /**
+   * Scores `count` consecutive windows of one stream: `inputs` holds them back to back (each
+   * context + window, as for `infer`), `state` is read and left as the state after the last.
+   * Resolves with the probabilities in order. Here each window runs after the one before it
+   * (batched with other streams' windows); the pool sends the whole run to a thread at once.
+   */
+  async inferMany(
+    rate: SileroRate,
+    inputs: Float32Array,
+    count: number,
+    state: Float32Array,
+  ): Promise<Float32Array> {
+    const width = SILERO_CONTEXT_SAMPLES[rate] + SILERO_WINDOW_SAMPLES[rate];
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      out[i] = await this.infer(rate, inputs.subarray(i * width, (i + 1) * width), state);
+    }
+    return out;
+  }
+
+  /**
+   * Scores several streams' runs of consecutive windows, one model run a step: step j scores the
+   * j-th window of every stream that has one, as one batch. `lengths[i]` is stream i's number of
+   * windows, `input` all their windows back to back (stream 0's, then stream 1's...), `state`
+   * the streams' states in the model's layout ([2, m, 128]: `packSileroState`), updated in place.
+   * Resolves with every window's probability, in `input`'s order.
+   */
+  async runSequences(
+    rate: SileroRate,
+    lengths: Int32Array,
+    input: Float32Array,
+    state: Float32Array,
+  ): Promise<Float32Array> {
+    const m = lengths.length;
+    const width = SILERO_CONTEXT_SAMPLES[rate] + SILERO_WINDOW_SAMPLES[rate];
+    const offsets = new Int32Array(m);
+    let total = 0;
+    let steps = 0;
+    for (let i = 0; i < m; i++) {
+      offsets[i] = total;
+      total += lengths[i]!;
+      steps = Math.max(steps, lengths[i]!);
+    }
+    const probabilities = new Float32Array(total);
+    if (steps === 1 && total === m) {
+      // One window a stream (the common case): the batch is the input as it came.
+      const out = await this.runPacked(rate, m, input, state);
+      probabilities.set(out.probabilities);
+      state.set(out.state);
+      return probabilities;
+    }
+    const one = new Float32Array(SILERO_STATE_FLOATS);
+    for (let j = 0; j < steps; j++) {
+      const rows: number[] = [];
+      for (let i = 0; i < m; i++) if (lengths[i]! > j) rows.push(i);
+      const n = rows.length;
+      const stepInput = new Float32Array(n * width);
+      const stepState = new Float32Array(n * SILERO_STATE_FLOATS);
+      rows.forEach((i, b) => {
+        const at = (offsets[i]! + j) * width;
+        stepInput.set(input.subarray(at, at + width), b * width);
+        unpackSileroState(state, m, i, one);
+        packSileroState(stepState, n, b, one);
+      });
+      const out = await this.runPacked(rate, n, stepInput, stepState);
+      rows.forEach((i, b) => {
+        probabilities[offsets[i]! + j] = out.probabilities[b] ?? 0;
+        unpackSileroState(out.state, n, b, one);
+        packSileroState(state, m, i, one);
+      });
+    }
+    return probabilities;
+  }
+
   /** Releases the native session; pending and later `infer` calls reject. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -144,42 +225,80 @@ export class SileroModel implements SileroScorer {
     }
   }
 
+  /**
+   * Scores `n` windows packed back to back: `input` is n × (context + window) floats and `state`
+   * the n streams' states in the model's layout, [2, n, 128] (`packSileroState`). Resolves with
+   * the n probabilities and the next states, in the same layout. The pool's threads call this
+   * with the batch the main thread packed, so nothing is copied again.
+   */
+  async runPacked(
+    rate: SileroRate,
+    n: number,
+    input: Float32Array,
+    state: Float32Array,
+  ): Promise<{ probabilities: Float32Array; state: Float32Array }> {
+    if (this.#closed) throw new VoicebotError('AUDIO_INVALID', 'Silero model is closed');
+    const width = SILERO_CONTEXT_SAMPLES[rate] + SILERO_WINDOW_SAMPLES[rate];
+    const out = await this.#session.run({
+      input: new Tensor('float32', input, [n, width]),
+      state: new Tensor('float32', state, [2, n, STATE_WIDTH]),
+      sr: this.#rateTensors[rate],
+    });
+    const probabilities = out['output']?.data;
+    const nextState = out['stateN']?.data;
+    if (!(probabilities instanceof Float32Array) || !(nextState instanceof Float32Array)) {
+      throw new VoicebotError('AUDIO_INVALID', 'Silero model returned unexpected outputs');
+    }
+    this.stats.runs += 1;
+    this.stats.windows += n;
+    return { probabilities, state: nextState };
+  }
+
   async #runBatch(rate: SileroRate, batch: PendingWindow[]): Promise<void> {
     try {
-      if (this.#closed) throw new VoicebotError('AUDIO_INVALID', 'Silero model is closed');
       const n = batch.length;
       const width = SILERO_CONTEXT_SAMPLES[rate] + SILERO_WINDOW_SAMPLES[rate];
       const input = new Float32Array(n * width);
-      const state = new Float32Array(2 * n * STATE_WIDTH);
+      const state = new Float32Array(n * SILERO_STATE_FLOATS);
       batch.forEach((w, b) => {
         input.set(w.input, b * width);
-        state.set(w.state.subarray(0, STATE_WIDTH), b * STATE_WIDTH);
-        state.set(w.state.subarray(STATE_WIDTH), (n + b) * STATE_WIDTH);
+        packSileroState(state, n, b, w.state);
       });
-      const out = await this.#session.run({
-        input: new Tensor('float32', input, [n, width]),
-        state: new Tensor('float32', state, [2, n, STATE_WIDTH]),
-        sr: this.#rateTensors[rate],
-      });
-      const probabilities = out['output']?.data;
-      const nextState = out['stateN']?.data;
-      if (!(probabilities instanceof Float32Array) || !(nextState instanceof Float32Array)) {
-        throw new VoicebotError('AUDIO_INVALID', 'Silero model returned unexpected outputs');
-      }
-      this.stats.runs += 1;
-      this.stats.windows += n;
+      const out = await this.runPacked(rate, n, input, state);
       batch.forEach((w, b) => {
-        w.state.set(nextState.subarray(b * STATE_WIDTH, (b + 1) * STATE_WIDTH), 0);
-        w.state.set(
-          nextState.subarray((n + b) * STATE_WIDTH, (n + b + 1) * STATE_WIDTH),
-          STATE_WIDTH,
-        );
-        w.resolve(probabilities[b] ?? 0);
+        unpackSileroState(out.state, n, b, w.state);
+        w.resolve(out.probabilities[b] ?? 0);
       });
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
   }
+}
+
+/**
+ * Puts one stream's state (256 floats, the model's [2, 1, 128]) at row `b` of a batch's state in
+ * the model's layout, [2, n, 128]: its first half at row b of the first plane, its second half at
+ * row b of the second.
+ */
+export function packSileroState(
+  batch: Float32Array,
+  n: number,
+  b: number,
+  state: Float32Array,
+): void {
+  batch.set(state.subarray(0, STATE_WIDTH), b * STATE_WIDTH);
+  batch.set(state.subarray(STATE_WIDTH, SILERO_STATE_FLOATS), (n + b) * STATE_WIDTH);
+}
+
+/** The reverse of `packSileroState`: row `b` of a batch's state into one stream's `state`. */
+export function unpackSileroState(
+  batch: Float32Array,
+  n: number,
+  b: number,
+  state: Float32Array,
+): void {
+  state.set(batch.subarray(b * STATE_WIDTH, (b + 1) * STATE_WIDTH), 0);
+  state.set(batch.subarray((n + b) * STATE_WIDTH, (n + b + 1) * STATE_WIDTH), STATE_WIDTH);
 }
 
 let shared: Promise<SileroScorer> | undefined;

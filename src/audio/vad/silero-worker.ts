@@ -1,19 +1,15 @@
 /**
  * The Silero inference thread (see silero-pool.ts): loads its own ONNX session and scores the
- * batches the main thread posts. A batch is `n` windows packed back to back (`input`, n × width
- * floats) with their recurrent states (`state`, n × 256 floats, one stream's state after
- * another); the answer carries the `n` probabilities and the updated states, in the same buffers'
- * layout, transferred back without copying.
+ * batches the main thread posts. A batch is runs of consecutive windows from `m` streams (a
+ * call's frame of 100 ms is three Silero windows), packed back to back (`input`, width floats
+ * each) with the streams' recurrent states in the model's own layout (`state`, [2, m, 128]:
+ * `packSileroState`). The thread scores them one model run a step (`SileroModel.runSequences`),
+ * so a frame costs one round trip, not one per window; the answer carries every window's
+ * probability and the streams' next states, transferred back without copying.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorCode } from '../../errors.js';
-import {
-  SILERO_CONTEXT_SAMPLES,
-  SILERO_STATE_FLOATS,
-  SILERO_WINDOW_SAMPLES,
-  SileroModel,
-  type SileroRate,
-} from './silero-model.js';
+import { SileroModel, type SileroRate } from './silero-model.js';
 
 export interface SileroWorkerData {
   modelPath?: string | undefined;
@@ -23,7 +19,8 @@ export interface SileroWorkerData {
 export interface SileroBatchRequest {
   id: number;
   rate: SileroRate;
-  n: number;
+  /** Windows of each stream in the batch, in order (`SileroModel.runSequences`). */
+  lengths: Int32Array;
   input: Float32Array;
   state: Float32Array;
 }
@@ -52,26 +49,11 @@ try {
 
 async function score(model: SileroModel, req: SileroBatchRequest): Promise<void> {
   try {
-    const width = SILERO_CONTEXT_SAMPLES[req.rate] + SILERO_WINDOW_SAMPLES[req.rate];
-    // Submitted in one go, the windows run as one batch; each state view is updated in place.
-    const scores = await Promise.all(
-      Array.from({ length: req.n }, (_, b) =>
-        model.infer(
-          req.rate,
-          req.input.subarray(b * width, (b + 1) * width),
-          req.state.subarray(b * SILERO_STATE_FLOATS, (b + 1) * SILERO_STATE_FLOATS),
-        ),
-      ),
-    );
-    const probabilities = Float32Array.from(scores);
+    const probabilities = await model.runSequences(req.rate, req.lengths, req.input, req.state);
+    const state = req.state;
     port!.postMessage(
-      {
-        type: 'done',
-        id: req.id,
-        probabilities,
-        state: req.state,
-      } satisfies SileroWorkerMessage,
-      [probabilities.buffer, req.state.buffer as ArrayBuffer],
+      { type: 'done', id: req.id, probabilities, state } satisfies SileroWorkerMessage,
+      [probabilities.buffer as ArrayBuffer, state.buffer as ArrayBuffer],
     );
   } catch (err) {
     port!.postMessage({

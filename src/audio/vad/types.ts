@@ -23,6 +23,11 @@ export interface VoiceActivityDetector {
    * has the wrong length, the previous window is still in flight, or the detector is closed.
    */
   process(frame: Int16Array): Promise<number>;
+  /**
+   * The next windows in order, scored in one go where that is cheaper (Silero on inference
+   * threads: one round trip for all of them); the same answers as `process` on each in turn.
+   */
+  processMany?(frames: readonly Int16Array[]): Promise<number[]>;
   /** Forgets the history, as if the next window started a new stream. */
   reset(): void;
   /** Releases this detector's resources; idempotent. The shared model stays loaded. */

@@ -141,11 +141,23 @@ export class DetectorVadStream implements VadStream {
   async #decide(windows: PendingWindow[]): Promise<VadDecision[]> {
     const decisions: VadDecision[] = [];
     const nativeRate = this.#detector.sampleRate;
-    for (const { start, samples } of windows) {
+    // The gate judges each window by its own level, so which windows the detector scores is known
+    // up front; a detector that scores several at once (Silero on its threads) gets them together.
+    const gates = windows.map((w) => this.#isQuiet(w.samples));
+    const scored = windows.filter((_, i) => !gates[i]).map((w) => w.samples);
+    let scores: number[] | undefined;
+    if (scored.length > 1 && this.#detector.processMany && !this.#closed) {
+      scores = await this.#detector.processMany(scored);
+      this.stats.modelCalls += scored.length;
+    }
+    let next = 0;
+    for (const [i, { start, samples }] of windows.entries()) {
       if (this.#closed) break;
-      const gated = this.#isQuiet(samples);
+      const gated = gates[i]!;
       let probability = 0;
-      if (!gated) {
+      if (!gated && scores) {
+        probability = scores[next++]!;
+      } else if (!gated) {
         this.stats.modelCalls += 1;
         probability = await this.#detector.process(samples);
       }

@@ -82,14 +82,21 @@ export function longestZeroRun(fixture: Fixture): { startMs: number; endMs: numb
   return { startMs: (best.start * 1000) / sampleRate, endMs: (best.end * 1000) / sampleRate };
 }
 
-/** Silero's probability for every window of a fixture, with the energy gate off. */
-export async function probabilities(model: SileroScorer, name: string): Promise<number[]> {
+/**
+ * Silero's probability for every window of a fixture, with the energy gate off, pushed in frames
+ * of `frameMs` (a frame of 100 ms holds three windows, which go to the model together).
+ */
+export async function probabilities(
+  model: SileroScorer,
+  name: string,
+  frameMs = 20,
+): Promise<number[]> {
   const fixture = readFixture(name);
   const rate = fixture.sampleRate as 8000 | 16000;
   const stream = new DetectorVadStream('silero', rate, new SileroDetector(model, rate), null, {
     energyGateDbfs: null,
   });
-  const decisions = await runStream(stream, fixture.samples);
+  const decisions = await runStream(stream, fixture.samples, frameMs);
   stream.close();
   return decisions.map((d) => d.probability);
 }

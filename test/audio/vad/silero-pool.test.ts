@@ -46,6 +46,34 @@ describe('SileroPool', () => {
     expect(Math.max(...together[0]!)).toBeGreaterThan(0.9);
   });
 
+  it('sends a frame’s windows to a thread in one round trip, with the same probabilities', async () => {
+    const local = await SileroModel.create({ maxBatch: 1 });
+    closing.push(local);
+    const want = await probabilities(local, 'long-16k.wav');
+    const p = await pool();
+    // Exotel's 100 ms frames: three or four 32 ms windows each, in one message.
+    const got = await probabilities(p, 'long-16k.wav', 100);
+    expect(got).toHaveLength(want.length);
+    got.forEach((prob, j) => expect(prob).toBeCloseTo(want[j]!, 4));
+    expect(p.stats.windows).toBe(want.length);
+    expect(p.stats.trips).toBeLessThan(0.4 * want.length);
+    // Five calls side by side: runs of different lengths share each step's model run.
+    const names = [
+      'hello-8k.wav',
+      'hello-16k.wav',
+      'pause-16k.wav',
+      'long-16k.wav',
+      'hello-8k.wav',
+    ];
+    const expected: number[][] = [];
+    for (const name of names) expected.push(await probabilities(local, name));
+    const together = await Promise.all(names.map((name) => probabilities(p, name, 100)));
+    together.forEach((probs, i) => {
+      expect(probs).toHaveLength(expected[i]!.length);
+      probs.forEach((prob, j) => expect(prob).toBeCloseTo(expected[i]![j]!, 4));
+    });
+  });
+
   it('fails a dead thread’s windows with VAD_UNAVAILABLE and replaces the thread', async () => {
     const workers: Worker[] = [];
     const p = await pool({ onSpawn: (w) => workers.push(w) });

@@ -8,6 +8,7 @@ import {
   defaultSileroModelPath,
   loadSileroModel,
   releaseSileroModel,
+  unpackSileroState,
 } from '../../../src/audio/vad/silero-model.js';
 import { SileroDetector } from '../../../src/audio/vad/silero.js';
 import { createVad } from '../../../src/audio/vad/create-vad.js';
@@ -72,7 +73,56 @@ describe('Silero model', () => {
   });
 });
 
+describe('SileroModel.runSequences', () => {
+  it('scores runs of different lengths step by step, as one window at a time would', async () => {
+    const rate = 8000;
+    const width = 288;
+    const fixture = readFixture('hello-8k.wav');
+    const lengths = Int32Array.of(3, 1, 4, 2);
+    const total = lengths.reduce((a, b) => a + b, 0);
+    // Each stream takes its windows from a different part of the fixture, context included.
+    const input = new Float32Array(total * width);
+    for (let w = 0; w < total; w++) {
+      for (let i = 0; i < width; i++)
+        input[w * width + i] = fixture.samples[4000 + w * 200 + i]! / 32768;
+    }
+    const alone = await privateModel(1);
+    const want: number[] = [];
+    const finalStates: Float32Array[] = [];
+    let at = 0;
+    for (const n of lengths) {
+      const state = new Float32Array(256);
+      for (let j = 0; j < n; j++, at++) {
+        want.push(await alone.infer(rate, input.slice(at * width, (at + 1) * width), state));
+      }
+      finalStates.push(state);
+    }
+    const model = await privateModel();
+    const state = new Float32Array(lengths.length * 256);
+    const got = await model.runSequences(rate, lengths, input.slice(), state);
+    expect(model.stats.runs).toBe(4);
+    expect(Array.from(got)).toHaveLength(total);
+    got.forEach((p, j) => expect(p).toBeCloseTo(want[j]!, 5));
+    expect(Math.max(...got)).toBeGreaterThan(0.5);
+    finalStates.forEach((s, i) => {
+      const one = new Float32Array(256);
+      unpackSileroState(state, lengths.length, i, one);
+      one.forEach((v, k) => expect(v).toBeCloseTo(s[k]!, 5));
+    });
+  });
+});
+
 describe('SileroDetector', () => {
+  it('scores a frame’s windows together as it would one by one', async () => {
+    const model = await privateModel();
+    const want = await probabilities(model, 'hello-16k.wav');
+    expect(await probabilities(model, 'hello-16k.wav', 100)).toEqual(want);
+    const detector = new SileroDetector(model, 8000);
+    await expect(detector.processMany([new Int16Array(256), new Int16Array(255)])).rejects.toThrow(
+      /256 samples/,
+    );
+  });
+
   it('takes 512-sample windows at 16 kHz and 256 at 8 kHz, nothing else', async () => {
     const model = await loadSileroModel();
     const wide = new SileroDetector(model, 16000);
