@@ -78,6 +78,19 @@ export function toProviderError(err: unknown, stage: string): VoicebotError {
   }
   if (err instanceof Error && err.name === 'AbortError')
     return new VoicebotError('PROVIDER_ABORTED', msg('aborted'), { cause: err });
+  // Failures while the body streams in come from undici itself (the SDK wraps only the request):
+  // a connection closed or reset mid-response, or a body that stopped coming.
+  const code = networkCode(err);
+  if (code !== undefined && LOST_CONNECTION.has(code))
+    return new VoicebotError('PROVIDER_CONNECTION', msg(`connection lost mid-response (${code})`), {
+      retryable: true,
+      cause: err,
+    });
+  if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT')
+    return new VoicebotError('PROVIDER_TIMEOUT', msg(`timed out (${code})`), {
+      retryable: true,
+      cause: err,
+    });
   // A truncated JSON body or SSE event: the SDK's JSON.parse throws a plain SyntaxError.
   if (err instanceof SyntaxError)
     return new VoicebotError('PROVIDER_BAD_RESPONSE', msg('malformed response'), {
@@ -85,4 +98,25 @@ export function toProviderError(err: unknown, stage: string): VoicebotError {
       cause: err,
     });
   return new VoicebotError('PROVIDER_BAD_RESPONSE', msg('unexpected failure'), { cause: err });
+}
+
+/** Codes of a connection that went away under a response (undici's, and the socket's own). */
+const LOST_CONNECTION = new Set([
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/**
+ * The network code of an error or of its cause: undici's own errors carry `code`; Node's fetch
+ * wraps them (`TypeError: terminated`, the socket error as `cause`).
+ */
+function networkCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
 }

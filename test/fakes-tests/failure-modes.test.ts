@@ -156,6 +156,20 @@ describe('stall', () => {
   });
 });
 
+describe('drop', () => {
+  it.each(endpoints)(
+    '%s: the answer starts and the connection closes under it; the read fails, not short',
+    async (endpoint) => {
+      ctx.fake[endpoint].enqueue({ kind: 'drop', afterBytes: 5 });
+
+      const error: unknown = await calls[endpoint](ctx.client).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(Error);
+      expect(ctx.fake[endpoint].requests).toHaveLength(1);
+    },
+  );
+});
+
 describe('client hang-ups', () => {
   it('a client that disconnects mid-upload is not a violation', async () => {
     const upload = request(`${ctx.fake.baseUrl}/audio/transcriptions`, {

@@ -68,13 +68,24 @@ export interface StallBehaviour<S> {
   of?: S;
 }
 
+/**
+ * Sends the status and headers of a normal answer (`of`, or the endpoint's built-in default) and
+ * its first `afterBytes` body bytes (default 0), then closes the connection mid-response: what a
+ * reset or a proxy's idle cut looks like to the client.
+ */
+export interface DropBehaviour<S> {
+  kind: 'drop';
+  afterBytes?: number;
+  of?: S;
+}
+
 /** A well-formed HTTP response whose body the client cannot use; see each endpoint's handler. */
 export interface MalformedBehaviour {
   kind: 'malformed';
 }
 
 export type FailureBehaviour<S> =
-  ErrorBehaviour | HangBehaviour | StallBehaviour<S> | MalformedBehaviour;
+  ErrorBehaviour | HangBehaviour | StallBehaviour<S> | DropBehaviour<S> | MalformedBehaviour;
 
 export interface AudioBehaviour {
   kind: 'audio';

@@ -6,7 +6,7 @@ import type { FailureBehaviour, RecordedRequest } from './behaviours.js';
 import { errorPlan, stallPlan, type ResponsePlan } from './response-plan.js';
 
 export interface EndpointHandler<R extends RecordedRequest, S extends { kind: string }> {
-  /** The success behaviour used when a test scripts nothing (and for `stall` without `of`). */
+  /** The success behaviour used when a test scripts nothing (and for `stall`/`drop` without `of`). */
   builtInDefault: S;
   /** Why the fake cannot answer this spec-valid request, if it cannot. */
   unsupported(request: R): string | undefined;
@@ -31,6 +31,14 @@ export function planFor<R extends RecordedRequest, S extends { kind: string }>(
         handler.success(failure.of ?? handler.builtInDefault, request),
         failure.afterBytes,
       );
+    case 'drop':
+      return {
+        ...stallPlan(
+          handler.success(failure.of ?? handler.builtInDefault, request),
+          failure.afterBytes,
+        ),
+        drop: true,
+      };
     case 'malformed':
       return handler.malformed(request);
     default:

@@ -19,6 +19,7 @@ export type {
   SpeechBehaviour,
   SpeechRequest,
   StallBehaviour,
+  DropBehaviour,
   ScriptedToolCall,
   StreamBehaviour,
   TextBehaviour,

@@ -21,6 +21,8 @@ export interface ResponsePlan {
   chunks: PlanChunk[];
   /** false: keep the response open after the last chunk until the client or `close()` ends it. */
   end: boolean;
+  /** After the last chunk, close the connection without ending the response (a reset). */
+  drop?: boolean;
 }
 
 /** A whole body sent at once with a Content-Length (how OpenAI sends JSON). */
@@ -121,6 +123,11 @@ export async function playPlan(
     for (const chunk of plan.chunks) {
       await waitUntil(chunk.atMs);
       res.write(chunk.data);
+    }
+    if (plan.drop) {
+      // The bytes written so far reach the client, then the connection closes mid-response.
+      res.socket?.end();
+      return;
     }
     if (plan.end) {
       res.end();

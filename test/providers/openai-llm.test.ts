@@ -321,6 +321,20 @@ describe('OpenAILlmProvider failures', () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
+  it('a connection closed mid-stream -> PROVIDER_CONNECTION, retryable, after the deltas received', async () => {
+    const tokens = Array.from({ length: 30 }, (_, i) => ` word${i}`);
+    ctx.fake.chat.enqueue({ kind: 'drop', afterBytes: 1200, of: { kind: 'stream', tokens } });
+
+    const { deltas, error } = await collectUntilError(llm().stream(req()));
+
+    // The reply retries it only while nothing of it was spoken (reply.ts); the code says what it was.
+    expect(error.code).toBe('PROVIDER_CONNECTION');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/connection lost mid-response/);
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas).toEqual(tokens.slice(0, deltas.length));
+  });
+
   it('gaps shorter than stallMs are fine', async () => {
     ctx.fake.chat.enqueue({ kind: 'stream', tokens: ['a', 'b', 'c'], perTokenMs: 100 });
 

@@ -184,6 +184,15 @@ describe('OpenAISttProvider failures', () => {
     expect(err.retryable).toBe(true);
   });
 
+  it('a connection closed mid-body -> PROVIDER_CONNECTION, retryable', async () => {
+    ctx.fake.transcriptions.enqueue({ kind: 'drop', afterBytes: 5 });
+
+    const err = await failure(stt().transcribe(request()));
+
+    expect(err.code).toBe('PROVIDER_CONNECTION');
+    expect(err.retryable).toBe(true);
+  });
+
   it('the caller aborting mid-request -> PROVIDER_ABORTED at once, not retryable', async () => {
     ctx.fake.transcriptions.enqueue({ kind: 'hang' });
     const caller = new AbortController();

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
-import { createOpenAIClient } from '../../src/providers/openai-client.js';
+import { createOpenAIClient, toProviderError } from '../../src/providers/openai-client.js';
 import { requestFetch } from '../../src/providers/request-fetch.js';
 import { OpenAITts } from '../../src/providers/tts/openai-tts.js';
 import { VoicebotError } from '../../src/errors.js';
@@ -199,7 +199,15 @@ describe('requestFetch against a plain HTTP server', () => {
         got += chunk.length;
     })();
 
-    await expect(read).rejects.toThrow();
+    const err = await read.then(
+      () => new Error('expected the read to fail'),
+      (e: unknown) => e,
+    );
     expect(got).toBe(100);
+    // undici's socket error, which the providers report as a lost connection (retryable).
+    expect(toProviderError(err, 'tts')).toMatchObject({
+      code: 'PROVIDER_CONNECTION',
+      retryable: true,
+    });
   });
 });
