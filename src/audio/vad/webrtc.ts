@@ -68,23 +68,34 @@ export class WebRtcDetector implements VoiceActivityDetector {
   }
 
   process(frame: Int16Array): Promise<number> {
-    if (this.#handle === 0) {
-      return Promise.reject(new VoicebotError('AUDIO_INVALID', 'VAD detector is closed'));
+    const voiced = this.#score(frame);
+    return typeof voiced === 'number' ? Promise.resolve(voiced) : Promise.reject(voiced);
+  }
+
+  /** The next windows at once: the model is synchronous, so one promise serves them all. */
+  processMany(frames: readonly Int16Array[]): Promise<number[]> {
+    const out: number[] = [];
+    for (const frame of frames) {
+      const voiced = this.#score(frame);
+      if (typeof voiced !== 'number') return Promise.reject(voiced);
+      out.push(voiced);
     }
+    return Promise.resolve(out);
+  }
+
+  /** 1 (voiced) or 0, or the error for a window the detector cannot take. */
+  #score(frame: Int16Array): number | VoicebotError {
+    if (this.#handle === 0) return new VoicebotError('AUDIO_INVALID', 'VAD detector is closed');
     if (frame.length !== this.frameSamples) {
-      return Promise.reject(
-        new VoicebotError(
-          'AUDIO_INVALID',
-          `WebRTC VAD frame must be ${this.frameSamples} samples, got ${frame.length}`,
-        ),
+      return new VoicebotError(
+        'AUDIO_INVALID',
+        `WebRTC VAD frame must be ${this.frameSamples} samples, got ${frame.length}`,
       );
     }
     this.#fvad.HEAP16.set(frame, this.#buffer >> 1);
     const voiced = this.#fvad._fvad_process(this.#handle, this.#buffer, frame.length);
-    if (voiced < 0) {
-      return Promise.reject(new VoicebotError('AUDIO_INVALID', 'WebRTC VAD rejected the frame'));
-    }
-    return Promise.resolve(voiced);
+    if (voiced < 0) return new VoicebotError('AUDIO_INVALID', 'WebRTC VAD rejected the frame');
+    return voiced;
   }
 
   reset(): void {

@@ -77,6 +77,30 @@ describe('WebRtcDetector', () => {
     expect(other).not.toEqual(first);
   });
 
+  it('scores a 100 ms frame’s windows at once as it would one by one', async () => {
+    const fixture = readFixture('hello-16k.wav');
+    const run = async (frameMs: number) => {
+      const detector = new WebRtcDetector(await loadFvadModule(), 16000, { frameMs: 30 });
+      const stream = new DetectorVadStream('webrtc', 16000, detector, null, {
+        energyGateDbfs: null,
+      });
+      const decisions = await runStream(stream, fixture.samples, frameMs);
+      stream.close();
+      return decisions.map((d) => d.probability);
+    };
+    const one = await run(20);
+    expect(one.filter((p) => p === 1).length).toBeGreaterThan(50);
+    expect(await run(100)).toEqual(one);
+    const detector = new WebRtcDetector(await loadFvadModule(), 16000, { frameMs: 30 });
+    await expect(
+      detector.processMany([new Int16Array(480), new Int16Array(479)]),
+    ).rejects.toMatchObject({ code: 'AUDIO_INVALID' });
+    detector.close();
+    await expect(detector.processMany([new Int16Array(480)])).rejects.toMatchObject({
+      code: 'AUDIO_INVALID',
+    });
+  });
+
   it('frees its WASM memory on close, and refuses work afterwards', async () => {
     const fvad = await loadFvadModule();
     const warm = new WebRtcDetector(fvad, 16000);
