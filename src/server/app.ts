@@ -136,8 +136,10 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
     vadStats: () => vad?.stats,
     playbackLeadMs: () =>
       pacer.leadFor(config.playback.leadMs, config.playback.maxLeadMs, performance.now()),
-    playbackStartMs: () =>
-      startCushion?.for(pacer.recentStallMs(performance.now())) ?? config.playback.startMs,
+    playbackStartMs: () => {
+      const now = performance.now();
+      return startCushion?.for(pacer.recentStallMs(now), now) ?? config.playback.startMs;
+    },
   });
   const transfers = new TransferBook(store, logger);
   const lease = new LeaseKeeper(store, config.store.leaseTtlMs, logger);

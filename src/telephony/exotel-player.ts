@@ -317,7 +317,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   }
 
   forget(utt: PlayerUtterance): void {
-    if (utt.startMeter?.streamed) this.opts.cushion?.record(utt.startMeter.neededMs);
+    if (utt.startMeter?.streamed) this.opts.cushion?.record(utt.startMeter.neededMs, this.now());
     this.live.delete(utt);
     clearTimeout(this.graceTimers.get(utt));
     this.graceTimers.delete(utt);
@@ -426,7 +426,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
   /** An utterance may start into silence: it has its cushion, its end, or has waited enough. */
   private ready(utt: PlayerUtterance, now: number): boolean {
     const { cushion, pacer } = this.opts;
-    const startMs = cushion ? cushion.for(pacer.recentStallMs(now)) : (this.opts.startMs ?? 0);
+    const startMs = cushion ? cushion.for(pacer.recentStallMs(now), now) : (this.opts.startMs ?? 0);
     return (
       utt.queuedAudioMs >= startMs || utt.closed || now - (utt.firstQueuedAt ?? now) >= startMs
     );

@@ -9,21 +9,27 @@
  * Each streamed utterance measures what it would have needed (`StartMeter`): at each arrival of
  * audio during its first `OBSERVE_MS`, how far real time since its first audio had run past the
  * audio received before it. An utterance that started that much later would have played with no
- * gap at the start. The cushion is the most any of the last `window` utterances needed, plus a
+ * gap at the start. The cushion is the most any utterance of the last minute needed, plus a
  * margin, never more than the configured one; until `minSamples` utterances have been seen it is
- * the configured one. A busy event loop needs a cushion too (a stall right after the first frame
- * is a gap however the TTS streams): the cushion is never less than the pacer's longest recent
- * stall plus the margin. One per process: the TTS streams the same way for every call.
+ * the configured one. Memory is by time, not by count: a loaded server starts dozens of replies a
+ * second, and the most of its last twenty covered only their typical start, not the rarer slow
+ * one that a minute holds (with twenty, 300 calls heard more audible underruns than with the fixed
+ * cushion). A busy event loop needs a cushion too (a stall right after the first frame is a gap
+ * however the TTS streams): the cushion is never less than the pacer's longest recent stall plus
+ * the margin. One per process: the TTS streams the same way for every call.
  */
 
 /** The first part of an utterance's audio the cushion is for (later on the lead covers gaps). */
 export const OBSERVE_MS = 500;
 
+/** How long a need is remembered, in buckets of this many ms (as the pacer keeps its stalls). */
+const BUCKET_MS = 5_000;
+
 export interface StartCushionOptions {
   /** The configured cushion (PLAYBACK_START_MS): the most it can be, and what it is at first. */
   maxMs: number;
-  /** Utterances remembered (default 20). */
-  window?: number;
+  /** How long an utterance's need is remembered (default a minute). */
+  memoryMs?: number;
   /** Added to the most any remembered utterance needed (default 10 ms). */
   marginMs?: number;
   /** Utterances seen before the learned cushion replaces the configured one (default 3). */
@@ -31,44 +37,47 @@ export interface StartCushionOptions {
 }
 
 export class StartCushion {
-  private readonly needs: number[] = [];
-  private next = 0;
-  private seen = 0;
-  private readonly window: number;
+  /** The most needed in each bucket of BUCKET_MS that is still remembered. */
+  private readonly needs = new Map<number, number>();
+  private readonly buckets: number;
   private readonly marginMs: number;
   private readonly minSamples: number;
-  private current: number;
+  private seen = 0;
+  /** The last need recorded: what an idle server goes by once its minute has passed. */
+  private last = 0;
 
   constructor(private readonly opts: StartCushionOptions) {
-    this.window = Math.max(1, opts.window ?? 20);
+    this.buckets = Math.max(1, Math.ceil((opts.memoryMs ?? 60_000) / BUCKET_MS));
     this.marginMs = opts.marginMs ?? 10;
-    this.minSamples = Math.max(1, Math.min(opts.minSamples ?? 3, this.window));
-    this.current = opts.maxMs;
-  }
-
-  /** What the replies' TTS streams needed lately, plus the margin (up to the configured one). */
-  get ms(): number {
-    return this.current;
+    this.minSamples = Math.max(1, opts.minSamples ?? 3);
   }
 
   /**
-   * The cushion an utterance starting now gathers (ms of audio, or of waiting): what the TTS
-   * needed, but at least the longest recent stall of the event loop (`Pacer.recentStallMs`) plus
-   * the margin, since for that long after the first frame nothing more may go out; never more
-   * than the configured cushion.
+   * The cushion an utterance starting at `now` gathers (ms of audio, or of waiting): the most the
+   * TTS needed lately, but at least the longest recent stall of the event loop
+   * (`Pacer.recentStallMs`) plus the margin, since for that long after the first frame nothing
+   * more may go out; never more than the configured cushion.
    */
-  for(stallMs: number): number {
-    return Math.min(this.opts.maxMs, Math.max(this.current, stallMs + this.marginMs));
+  for(stallMs: number, now: number): number {
+    if (this.seen < this.minSamples) return this.opts.maxMs;
+    const oldest = Math.floor(now / BUCKET_MS) - this.buckets + 1;
+    let need = -1;
+    for (const [bucket, ms] of this.needs) if (bucket >= oldest && ms > need) need = ms;
+    if (need < 0) need = this.last;
+    return Math.min(this.opts.maxMs, Math.max(need, stallMs) + this.marginMs);
   }
 
-  /** A streamed utterance's start needed `neededMs` of cushion to play without a gap. */
-  record(neededMs: number): void {
+  /** A streamed utterance's start, at `now`, needed `neededMs` of cushion to play without a gap. */
+  record(neededMs: number, now: number): void {
     if (!Number.isFinite(neededMs)) return;
-    this.needs[this.next] = Math.max(0, neededMs);
-    this.next = (this.next + 1) % this.window;
+    const need = Math.max(0, neededMs);
+    const bucket = Math.floor(now / BUCKET_MS);
+    if (!this.needs.has(bucket)) {
+      for (const old of this.needs.keys()) if (old <= bucket - this.buckets) this.needs.delete(old);
+    }
+    if (need > (this.needs.get(bucket) ?? -1)) this.needs.set(bucket, need);
+    this.last = need;
     this.seen++;
-    if (this.seen < this.minSamples) return;
-    this.current = Math.min(this.opts.maxMs, Math.max(...this.needs) + this.marginMs);
   }
 }
 

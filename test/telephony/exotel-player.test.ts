@@ -57,6 +57,8 @@ function setup(
       now += ms;
       player.pump(now);
     },
+    /** The test's clock, which the player reads. */
+    now: () => now,
     pacers: [pacer],
   };
 }
@@ -391,7 +393,7 @@ describe('ExotelPlayer', () => {
 
     it('a learned cushion: streams that came fast enough let the next reply start at once', async () => {
       const cushion = new StartCushion({ maxMs: 60, minSamples: 2, marginMs: 10 });
-      const { player, media, advance } = make({ startMs: 60, cushion });
+      const { player, media, advance, now } = make({ startMs: 60, cushion });
       const stream = async (late: number) => {
         const utt = await player.startUtterance('response_done', 16000);
         await utt.writeBytes(audio(40, 16000));
@@ -403,9 +405,9 @@ describe('ExotelPlayer', () => {
         await utt.played;
       };
       await stream(20); // 40 ms of audio, the next 20 ms later: needed nothing
-      expect(cushion.ms).toBe(60);
+      expect(cushion.for(0, now())).toBe(60);
       await stream(20);
-      expect(cushion.ms).toBe(10);
+      expect(cushion.for(0, now())).toBe(10);
       const sentBefore = media().length;
       const utt = await player.startUtterance('response_done', 16000);
       await utt.writeBytes(audio(20, 16000)); // 20 ms ≥ the learned 10: out at once
@@ -420,7 +422,7 @@ describe('ExotelPlayer', () => {
       advance(2000);
       player.onMarkEcho(slow.name);
       await slow.played;
-      expect(cushion.ms).toBe(40);
+      expect(cushion.for(0, now())).toBe(40);
     });
 
     it("a learned cushion still covers the event loop's recent stalls", async () => {
@@ -430,7 +432,7 @@ describe('ExotelPlayer', () => {
         }
       }
       const cushion = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
-      cushion.record(0); // the TTS needs nothing: 10 ms on a calm loop
+      cushion.record(0, 1000); // the TTS needs nothing: 10 ms on a calm loop
       const { player, sentMs, advance } = make({
         startMs: 60,
         cushion,
@@ -447,7 +449,7 @@ describe('ExotelPlayer', () => {
 
     it('a reply written in one go (a cached line) teaches the cushion nothing', async () => {
       const cushion = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
-      const { player, advance } = make({ startMs: 60, cushion });
+      const { player, advance, now } = make({ startMs: 60, cushion });
       const utt = await player.startUtterance('greeting_done', 16000);
       await utt.writeBytes(audio(210, 16000)); // 10 frames, and 10 ms left for the end's flush
       advance(5);
@@ -455,7 +457,7 @@ describe('ExotelPlayer', () => {
       advance(2000);
       player.onMarkEcho(utt.name);
       await utt.played;
-      expect(cushion.ms).toBe(60);
+      expect(cushion.for(0, now())).toBe(60);
     });
 
     it('without a cushion (startMs 0) the first frame leaves at once', async () => {

@@ -4,42 +4,51 @@ import { OBSERVE_MS, StartCushion, StartMeter } from '../../src/telephony/start-
 describe('StartCushion', () => {
   it('is the configured cushion until it has seen minSamples streams', () => {
     const c = new StartCushion({ maxMs: 60, minSamples: 3, marginMs: 10 });
-    expect(c.ms).toBe(60);
-    c.record(0);
-    c.record(5);
-    expect(c.ms).toBe(60);
-    c.record(0);
-    expect(c.ms).toBe(15); // the most needed (5) + the margin
+    expect(c.for(0, 0)).toBe(60);
+    c.record(0, 0);
+    c.record(5, 10);
+    expect(c.for(0, 20)).toBe(60);
+    c.record(0, 20);
+    expect(c.for(0, 30)).toBe(15); // the most needed (5) + the margin
   });
 
-  it('follows the most any remembered stream needed, never above the configured cushion', () => {
-    const c = new StartCushion({ maxMs: 60, window: 3, minSamples: 1, marginMs: 10 });
-    c.record(20);
-    expect(c.ms).toBe(30);
-    c.record(0);
-    c.record(0);
-    expect(c.ms).toBe(30); // 20 is still among the last 3
-    c.record(0);
-    expect(c.ms).toBe(10); // forgotten
-    c.record(200);
-    expect(c.ms).toBe(60); // a stream that needed more than the configured cushion: capped
+  it('follows the most any stream of the last minute needed, never above the configured cushion', () => {
+    const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
+    c.record(20, 1_000);
+    expect(c.for(0, 1_000)).toBe(30);
+    // Hundreds of fast starts after it do not push it out: a loaded server starts dozens a second.
+    for (let i = 1; i <= 500; i++) c.record(0, 1_000 + i * 50);
+    expect(c.for(0, 30_000)).toBe(30);
+    expect(c.for(0, 55_000)).toBe(30); // still remembered (by 5 s buckets: 55 to 60 s)
+    c.record(0, 66_000);
+    expect(c.for(0, 66_000)).toBe(10); // forgotten a minute on
+    c.record(200, 67_000);
+    expect(c.for(0, 67_000)).toBe(60); // a stream that needed more than the configured cushion: capped
+  });
+
+  it('an idle server keeps the last need once its minute has passed', () => {
+    const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
+    c.record(25, 0);
+    c.record(5, 1_000);
+    expect(c.for(0, 1_000)).toBe(35);
+    expect(c.for(0, 600_000)).toBe(15); // ten minutes later: the last reply's need, not the cap
   });
 
   it('is never less than the longest recent stall plus the margin, nor more than configured', () => {
     const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 10 });
-    c.record(5);
-    expect(c.for(0)).toBe(15); // the TTS's need
-    expect(c.for(30)).toBe(40); // a 30 ms stall: nothing may go out for that long
-    expect(c.for(500)).toBe(60);
-    expect(new StartCushion({ maxMs: 60 }).for(0)).toBe(60); // nothing learned yet
+    c.record(5, 0);
+    expect(c.for(0, 0)).toBe(15); // the TTS's need
+    expect(c.for(30, 0)).toBe(40); // a 30 ms stall: nothing may go out for that long
+    expect(c.for(500, 0)).toBe(60);
+    expect(new StartCushion({ maxMs: 60 }).for(0, 0)).toBe(60); // nothing learned yet
   });
 
   it('counts a need below zero as none and ignores non-numbers', () => {
     const c = new StartCushion({ maxMs: 60, minSamples: 1, marginMs: 0 });
-    c.record(-30);
-    expect(c.ms).toBe(0);
-    c.record(Number.NaN);
-    expect(c.ms).toBe(0);
+    c.record(-30, 0);
+    expect(c.for(0, 0)).toBe(0);
+    c.record(Number.NaN, 0);
+    expect(c.for(0, 0)).toBe(0);
   });
 });
 
