@@ -38,31 +38,7 @@ export class SileroDetector implements VoiceActivityDetector {
   }
 
   async process(frame: Int16Array): Promise<number> {
-    if (this.#closed) throw new VoicebotError('AUDIO_INVALID', 'VAD detector is closed');
-    if (frame.length !== this.frameSamples) {
-      throw new VoicebotError(
-        'AUDIO_INVALID',
-        `Silero window must be ${this.frameSamples} samples, got ${frame.length}`,
-      );
-    }
-    if (this.#busy) {
-      throw new VoicebotError('AUDIO_INVALID', 'VAD windows must be processed one at a time');
-    }
-    this.#busy = true;
-    try {
-      // The model reads these buffers when the batch runs, so each window gets its own.
-      const input = new Float32Array(this.#input.length);
-      input.set(this.#input.subarray(this.frameSamples), 0);
-      for (let i = 0; i < frame.length; i++) input[this.#context + i] = frame[i]! / 32768;
-      this.#input = input;
-      const state = this.#state.slice();
-      const generation = this.#generation;
-      const probability = await this.#model.infer(this.sampleRate, input, state);
-      if (generation === this.#generation) this.#state = state;
-      return probability;
-    } finally {
-      this.#busy = false;
-    }
+    return (await this.processMany([frame]))[0] ?? 0;
   }
 
   /**
