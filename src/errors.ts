@@ -73,3 +73,16 @@ export function errorCode(err: unknown): string {
   if (err instanceof Error && err.name === 'AbortError') return 'PROVIDER_ABORTED';
   return 'INTERNAL';
 }
+
+/**
+ * The network code (`ECONNREFUSED`, `UND_ERR_SOCKET`...) of an error or of its cause: undici's own
+ * errors carry `code`; Node's fetch wraps them (`TypeError: fetch failed` or `terminated`, the
+ * socket error as `cause`).
+ */
+export function networkCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}

@@ -15,7 +15,7 @@
  * See developer.exotel.com "Connect Voice AI API" and "Call details".
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VoicebotError } from '../errors.js';
+import { VoicebotError, networkCode } from '../errors.js';
 
 export interface ExotelApiOptions {
   /** `https://api.in.exotel.com` (Mumbai) or `https://api.exotel.com` (Singapore). */
@@ -235,7 +235,7 @@ export class ExotelApi {
 
 /** A connection refused or a name not found: the request never reached Exotel. */
 function neverReached(err: unknown): boolean {
-  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const code = networkCode(err);
   return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 

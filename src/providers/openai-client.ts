@@ -12,7 +12,7 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import { Agent } from 'undici';
-import { VoicebotError } from '../errors.js';
+import { VoicebotError, networkCode } from '../errors.js';
 import { requestFetch } from './request-fetch.js';
 
 /**
@@ -108,15 +108,3 @@ const LOST_CONNECTION = new Set([
   'EPIPE',
   'ETIMEDOUT',
 ]);
-
-/**
- * The network code of an error or of its cause: undici's own errors carry `code`; Node's fetch
- * wraps them (`TypeError: terminated`, the socket error as `cause`).
- */
-function networkCode(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
