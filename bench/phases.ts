@@ -179,7 +179,8 @@ export interface CapacityStep extends StepVerdict {
   /** The server's own stage histograms over the step (`/metrics`), voicebot only. */
   serverStages: Record<string, ReturnType<typeof stageSummary>> | null;
   /** Silero windows scored a second over the step and their mean batch (null: no Silero). */
-  vad: { windowsPerS: number; meanBatch: number } | null;
+  /** `perTrip`: windows a round trip to an inference thread (absent when inference is inline). */
+  vad: { windowsPerS: number; meanBatch: number; perTrip?: number } | null;
   /** The second run of a step whose first run failed (its verdict is the step's). */
   rerun?: boolean;
 }
@@ -229,7 +230,7 @@ export async function capacityPhase(
   const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
+      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
     );
   const tried = new Map<number, CapacityStep>();
   // A failing step is run once more and fails only if it fails again: one noisy spell on a
@@ -374,6 +375,9 @@ async function oneStep(
           ? {
               windowsPerS: Math.round(counters.windows / stepS),
               meanBatch: Math.round((counters.windows / counters.batches) * 10) / 10,
+              ...(counters.trips > 0
+                ? { perTrip: Math.round((counters.windows / counters.trips) * 10) / 10 }
+                : {}),
             }
           : null,
     };

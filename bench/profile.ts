@@ -6,13 +6,14 @@
  * the top functions. Other threads (inference workers) are not in this profile: their time shows
  * as the server's CPU beyond the main thread's.
  *   PROFILE_CALLS=150 PROFILE_S=20 PROFILE_VAD=silero PROFILE_RATE=8000 PROFILE_VAD_THREADS=0 \
- *   PROFILE_NODE_FLAGS='--single-threaded-gc' npm run bench:profile
+ *   PROFILE_NODE_FLAGS='--single-threaded-gc' PROFILE_SPREAD=1 npm run bench:profile
  * It also prints the server's CPU by thread (from /proc), which the V8 profile does not see.
+ * `PROFILE_OUT=file.cpuprofile` keeps the profile (Chrome DevTools opens it).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOT_SCENARIO, runStep } from './capacity.js';
+import { BOT_PASS_MS, BOT_SCENARIO, runStep } from './capacity.js';
 import { installCleanup, killAll, stop } from './processes.js';
 import { startFake, startServer } from './server.js';
 
@@ -33,6 +34,8 @@ const calls = Number(process.env.PROFILE_CALLS ?? 150);
 const seconds = Number(process.env.PROFILE_S ?? 20);
 const vad = (process.env.PROFILE_VAD ?? 'silero') as 'silero' | 'webrtc';
 const rate = Number(process.env.PROFILE_RATE ?? 8000) === 16000 ? 16000 : 8000;
+/** Callers out of step (as the bench's `:spread` targets), not all replying within a second. */
+const spread = process.env.PROFILE_SPREAD === '1';
 
 /** Space-separated words of an environment variable. */
 function list(value: string | undefined): string[] {
@@ -59,6 +62,7 @@ try {
       durationMs: seconds * 1000,
       rampMs: Math.min(5000, calls * 25),
       scenario: BOT_SCENARIO,
+      phaseMs: spread ? BOT_PASS_MS : 0,
       serverPids: server.pids(),
     });
     threads = threadTable(before, threadTicks(server.pids()));
@@ -67,9 +71,11 @@ try {
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('the server wrote no CPU profile');
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const text = readFileSync(join(dir, file), 'utf8');
+  if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, text);
+  const profile = JSON.parse(text) as CpuProfile;
   console.log(
-    `${calls} calls, ${vad} VAD, ${rate} Hz, ${seconds} s: server CPU mean ${report.server?.cpuPercentMean ?? '-'} % (all threads), turn p50 ${report.firstAudioMs.turn.p50} ms p99 ${report.firstAudioMs.turn.p99} ms, underruns ${report.playback.underruns}; load generator CPU ${report.generator.cpuPercentMean} %, its event-loop delay p99 ${report.generator.eventLoopDelayP99Ms} ms\n`,
+    `${calls} calls${spread ? ' out of step' : ''}, ${vad} VAD, ${rate} Hz, ${seconds} s: server CPU mean ${report.server?.cpuPercentMean ?? '-'} % (all threads), turn p50 ${report.firstAudioMs.turn.p50} ms p99 ${report.firstAudioMs.turn.p99} ms, underruns ${report.playback.underruns}; load generator CPU ${report.generator.cpuPercentMean} %, its event-loop delay p99 ${report.generator.eventLoopDelayP99Ms} ms\n`,
   );
   console.log(threads);
   console.log(summarise(profile));
@@ -215,12 +221,19 @@ function summarise(p: CpuProfile): string {
       .slice(0, 30)
       .map(([k, v]) => `  ${pct(v)} %  ${k}`),
   ];
-  lines.push('', ...byOurCode(p, byId), '', ...longTasks(p, byId));
+  lines.push('', ...byOurCode(p, byId), '', ...byOurCode(p, byId, true), '', ...longTasks(p, byId));
   return lines.join('\n');
 }
 
-/** Each sample's label: the innermost frame of our own code on its stack, else its part. */
-function labeller(p: CpuProfile, byId: Map<number, ProfileNode>): (id: number) => string {
+/**
+ * Each sample's label: the innermost frame of our own code on its stack (or with `outermost`, the
+ * one nearest the event loop: which task the time was spent for), else its part.
+ */
+function labeller(
+  p: CpuProfile,
+  byId: Map<number, ProfileNode>,
+  outermost = false,
+): (id: number) => string {
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const memo = new Map<number, string>();
@@ -231,8 +244,8 @@ function labeller(p: CpuProfile, byId: Map<number, ProfileNode>): (id: number) =
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at)?.callFrame;
       if (f?.url.includes('/dist/') && !f.url.includes('/node_modules/')) {
-        label = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}`;
-        break;
+        label = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+        if (!outermost) break;
       }
     }
     memo.set(id, label);
@@ -245,8 +258,8 @@ function labeller(p: CpuProfile, byId: Map<number, ProfileNode>): (id: number) =
  * functions the node internals, ws and undici time was spent for (a TTS stream's reads, a
  * frame's send). Time with none of our code on the stack keeps its part's name.
  */
-function byOurCode(p: CpuProfile, byId: Map<number, ProfileNode>): string[] {
-  const label = labeller(p, byId);
+function byOurCode(p: CpuProfile, byId: Map<number, ProfileNode>, outermost = false): string[] {
+  const label = labeller(p, byId, outermost);
   const by = new Map<string, number>();
   let busy = 0;
   p.samples.forEach((id, i) => {
@@ -257,7 +270,7 @@ function byOurCode(p: CpuProfile, byId: Map<number, ProfileNode>): string[] {
     by.set(label(id), (by.get(label(id)) ?? 0) + dt);
   });
   return [
-    'busy time by the innermost frame of our code on the stack (% of busy time):',
+    `busy time by the ${outermost ? 'outermost' : 'innermost'} frame of our code on the stack (% of busy time):`,
     ...[...by.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 40)

@@ -108,7 +108,7 @@ export function formatResults(r: BenchResults): string {
     '',
     "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), Silero's windows scored a second and their mean batch, and the fake OpenAI's CPU:",
     '',
-    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch) | fake OpenAI CPU % |`,
+    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch; windows a thread trip) | fake OpenAI CPU % |`,
     `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: | ---: |`,
   );
   for (const c of r.capacity)
@@ -119,7 +119,7 @@ export function formatResults(r: BenchResults): string {
         return h ? `${v(h.p50Ms)} / ${v(h.p99Ms)}` : '-';
       };
       out.push(
-        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch})` : '-'} | ${v(s.fakeCpuPct)} |`,
+        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch}${s.vad.perTrip ? `; ${s.vad.perTrip} a trip` : ''})` : '-'} | ${v(s.fakeCpuPct)} |`,
       );
     }
   out.push(

@@ -227,12 +227,13 @@ export async function scrapeStages(server: Server): Promise<Record<string, Stage
  */
 export async function scrapeCounters(
   server: Server,
-): Promise<{ windows: number; batches: number; audibleUnderruns: number }> {
+): Promise<{ windows: number; batches: number; trips: number; audibleUnderruns: number }> {
   const text = await metricsOnceCallsEnded(server);
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return {
     windows: read('voicebot_vad_windows_total'),
     batches: read('voicebot_vad_batches_total'),
+    trips: read('voicebot_vad_trips_total'),
     audibleUnderruns: read('voicebot_playback_underruns_audible_total'),
   };
 }

@@ -78,6 +78,8 @@ export interface Config {
     readonly vad: 'silero' | 'webrtc';
     /** Silero inference threads in each server process (0: on the event loop). */
     readonly vadThreads: number;
+    /** Longest a small Silero batch is held for more streams under load (0: never). */
+    readonly vadBatchHoldMs: number;
     /** Start the reply on the preemptive transcript, held until the endpoint confirms it. */
     readonly speculate: boolean;
     readonly endpointingMs: number;
@@ -234,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turn: {
       vad: e.VAD,
       vadThreads: e.VAD_THREADS ?? defaultVadThreads(e.WORKERS),
+      vadBatchHoldMs: e.VAD_BATCH_HOLD_MS,
       speculate: e.SPECULATIVE_REPLY,
       endpointingMs: e.ENDPOINTING_MS,
       preemptMs: e.PREEMPT_MS,

@@ -111,6 +111,8 @@ export const configSchema = z.object({
   VAD: z.enum(['silero', 'webrtc']).default('silero'),
   /** Silero inference threads per server process; unset: from the cores and WORKERS. */
   VAD_THREADS: z.coerce.number().int().min(0).max(16).optional(),
+  /** Longest a small Silero batch waits for more calls' windows under load (0: never). */
+  VAD_BATCH_HOLD_MS: z.coerce.number().int().min(0).max(50).default(5),
   ENDPOINTING_MS: ms(500),
   PREEMPT_MS: ms(200),
   /** Start the reply on the preemptive transcript before the endpoint (audio held until then). */

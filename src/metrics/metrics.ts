@@ -107,7 +107,7 @@ export class Metrics {
    */
   constructor(sources: {
     pendingWrites: () => number;
-    vadStats?: () => { runs: number; windows: number } | undefined;
+    vadStats?: () => { runs: number; windows: number; trips?: number; held?: number } | undefined;
     playbackLeadMs?: () => number;
     playbackStartMs?: () => number;
   }) {
@@ -132,6 +132,16 @@ export class Metrics {
       'voicebot_vad_batches_total',
       'Silero inference runs (batches of windows from every call)',
       () => vadStats()?.runs ?? 0,
+    );
+    read(
+      'voicebot_vad_trips_total',
+      'Silero batches sent to an inference thread and answered (0 with VAD_THREADS=0)',
+      () => vadStats()?.trips ?? 0,
+    );
+    read(
+      'voicebot_vad_held_trips_total',
+      'Of those, batches held a few ms for more calls under load (VAD_BATCH_HOLD_MS)',
+      () => vadStats()?.held ?? 0,
     );
     new Gauge({
       name: 'voicebot_store_pending_writes',

@@ -147,7 +147,10 @@ export async function buildApp(deps: AppDeps): Promise<VoicebotApp> {
   if (isClusterWorker()) serveWorkerMetrics(metrics.registry);
   // Load the VAD model before taking calls, so the first call does not pay for it.
   if (config.turn.vad === 'silero')
-    vad = await loadSileroModel({ threads: config.turn.vadThreads });
+    vad = await loadSileroModel({
+      threads: config.turn.vadThreads,
+      holdMs: config.turn.vadBatchHoldMs,
+    });
   let draining = false;
 
   app.setErrorHandler((err, request, reply) => {

@@ -61,6 +61,12 @@ describe('/metrics', () => {
     expect(windows).toBeGreaterThan(50);
     expect(batches).toBeGreaterThan(0);
     expect(batches).toBeLessThanOrEqual(windows);
+    // Scored on an inference thread (VAD_THREADS is at least 1 by default); a lone call's windows
+    // are never held for company.
+    const trips = value(text, 'voicebot_vad_trips_total')!;
+    expect(trips).toBeGreaterThan(0);
+    expect(trips).toBeLessThanOrEqual(windows);
+    expect(value(text, 'voicebot_vad_held_trips_total')).toBe(0);
     // The playback lead: PLAYBACK_LEAD_MS (200), or more after a stall, up to PLAYBACK_LEAD_MAX_MS.
     const lead = value(text, 'voicebot_playback_lead_ms')!;
     expect(lead).toBeGreaterThanOrEqual(200);

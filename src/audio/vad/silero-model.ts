@@ -309,6 +309,8 @@ export interface SharedSileroOptions {
    * Only the first load of the process decides; default 0.
    */
   threads?: number;
+  /** A pool's batch hold (silero-pool.ts `holdMs`); default 0. */
+  holdMs?: number;
 }
 
 /**
@@ -321,7 +323,9 @@ export function loadSileroModel(options: SharedSileroOptions = {}): Promise<Sile
     const threads = options.threads ?? 0;
     const loading: Promise<SileroScorer> =
       threads > 0
-        ? import('./silero-pool.js').then(({ SileroPool }) => SileroPool.create({ threads }))
+        ? import('./silero-pool.js').then(({ SileroPool }) =>
+            SileroPool.create({ threads, holdMs: options.holdMs ?? 0 }),
+          )
         : SileroModel.create();
     shared = loading;
     loading.catch(() => {

@@ -7,7 +7,9 @@
  * Batching adapts to load: a window goes to an idle thread at the end of the event-loop turn it
  * was submitted in (with every other window of that turn); while every thread is busy, windows
  * queue and the next free thread takes them all (up to `maxBatch` streams) as one batch. A light
- * load gets the shortest wait, a heavy one the cheapest inference per window. A stream's
+ * load gets the shortest wait, a heavy one the cheapest inference per window. Between the two,
+ * where an idle thread would take batches of one or two, a batch is held up to `holdMs` for more
+ * streams while the arrival rate says more are due (batch-hold.ts). A stream's
  * consecutive windows (`inferMany`: the three of a 100 ms frame) travel together and are scored
  * one step after another on the thread, so a frame costs one round trip instead of three; a
  * round trip (a message each way, a thread woken) costs more CPU than a small batch's inference.
@@ -28,8 +30,11 @@ import {
   unpackSileroState,
 } from './silero-model.js';
 import type { SileroBatchRequest, SileroWorkerData, SileroWorkerMessage } from './silero-worker.js';
+import { BatchHold } from './batch-hold.js';
 
 const DEFAULT_MAX_BATCH = 64;
+/** Past about eight streams a batch, a window's share of a trip hardly falls (bench:silero). */
+const DEFAULT_FULL_BATCH = 8;
 /** A replacement for a thread that died is started after this long. */
 const RESPAWN_DELAY_MS = 1000;
 
@@ -40,6 +45,12 @@ export interface SileroPoolOptions {
   modelPath?: string | undefined;
   /** Most streams in one batch (one model run scores a window of each). */
   maxBatch?: number;
+  /** Longest a small batch waits for more streams under load (batch-hold.ts); 0 never. */
+  holdMs?: number;
+  /** A batch of this many streams is not held. */
+  fullBatch?: number;
+  /** The clock arrivals and holds are timed on; `performance.now` by default. */
+  now?: () => number;
   /** Told when a thread dies or a replacement fails to load (no audio, no call data). */
   onThreadError?: (code: string, message: string) => void;
   /** Called with each thread as it starts (tests use it to stop one). */
@@ -52,6 +63,8 @@ interface PendingRun {
   input: Float32Array;
   count: number;
   state: Float32Array;
+  /** When it was submitted (`now`). */
+  at: number;
   resolve: (probabilities: Float32Array) => void;
   reject: (err: unknown) => void;
 }
@@ -77,19 +90,37 @@ function startWorker(workerData: SileroWorkerData): Worker {
 }
 
 export class SileroPool implements SileroScorer {
-  /** `trips`: batches sent to a thread and answered (a message each way). */
-  readonly stats: SileroModelStats & { trips: number } = { runs: 0, windows: 0, trips: 0 };
+  /**
+   * `trips`: batches sent to a thread and answered (a message each way); `held`: of the batches
+   * sent, those that were held for more streams first.
+   */
+  readonly stats: SileroModelStats & { trips: number; held: number } = {
+    runs: 0,
+    windows: 0,
+    trips: 0,
+    held: 0,
+  };
   readonly #options: Required<Pick<SileroPoolOptions, 'threads' | 'maxBatch'>> & SileroPoolOptions;
   readonly #lanes = new Set<Lane>();
   readonly #queues: Record<SileroRate, PendingRun[]> = { 8000: [], 16000: [] };
   #nextRate: SileroRate = 8000;
   #nextId = 1;
   #flushScheduled = false;
+  readonly #hold: BatchHold;
+  readonly #now: () => number;
+  #holdTimer: NodeJS.Timeout | undefined;
+  /** The batch forming now is being held. */
+  #holding = false;
   #closed = false;
   #respawns = new Set<NodeJS.Timeout>();
 
   private constructor(options: SileroPoolOptions) {
     this.#options = { maxBatch: DEFAULT_MAX_BATCH, ...options };
+    this.#hold = new BatchHold({
+      holdMs: options.holdMs ?? 0,
+      fullBatch: options.fullBatch ?? DEFAULT_FULL_BATCH,
+    });
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Starts the threads and waits until every one has loaded the model. */
@@ -100,6 +131,10 @@ export class SileroPool implements SileroScorer {
     }
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new VoicebotError('CONFIG_INVALID', 'Silero maxBatch must be a positive integer');
+    }
+    const { holdMs = 0 } = options;
+    if (!Number.isFinite(holdMs) || holdMs < 0) {
+      throw new VoicebotError('CONFIG_INVALID', 'Silero holdMs must be a non-negative number');
     }
     const pool = new SileroPool(options);
     try {
@@ -129,8 +164,10 @@ export class SileroPool implements SileroScorer {
   ): Promise<Float32Array> {
     if (this.#closed) return Promise.reject(unavailable('Silero pool is closed'));
     if (this.threads === 0) return Promise.reject(unavailable('no Silero thread is running'));
+    const at = this.#now();
+    this.#hold.arrived(at);
     return new Promise((resolve, reject) => {
-      this.#queues[rate].push({ input, count, state, resolve, reject });
+      this.#queues[rate].push({ input, count, state, at, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => {
@@ -145,6 +182,7 @@ export class SileroPool implements SileroScorer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#holdTimer);
     for (const t of this.#respawns) clearTimeout(t);
     this.#respawns.clear();
     const err = unavailable('Silero pool is closed');
@@ -234,13 +272,32 @@ export class SileroPool implements SileroScorer {
     this.#dispatch();
   }
 
-  /** Gives each idle thread a batch, alternating between the rates' queues. */
+  /**
+   * Gives each idle thread a batch, alternating between the rates' queues; a small batch may be
+   * held for more streams (a timer dispatches again when its hold ends).
+   */
   #dispatch(): void {
+    if (this.#closed) return;
     for (const lane of this.#lanes) {
       if (!lane.ready || lane.batch !== null) continue;
       const rate = this.#queues[this.#nextRate].length > 0 ? this.#nextRate : other(this.#nextRate);
       const queue = this.#queues[rate];
       if (queue.length === 0) return;
+      const wait = this.#hold.wait(queue.length, queue[0]!.at, this.#now());
+      if (wait > 0) {
+        this.#holding = true;
+        if (this.#holdTimer === undefined) {
+          this.#holdTimer = setTimeout(() => {
+            this.#holdTimer = undefined;
+            this.#dispatch();
+          }, Math.ceil(wait));
+        }
+        return;
+      }
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+      if (this.#holding) this.stats.held += 1;
+      this.#holding = false;
       this.#nextRate = other(rate);
       this.#send(lane, rate, queue.splice(0, this.#options.maxBatch));
     }

@@ -2,7 +2,13 @@
 // calls batched, and a thread that dies or cannot load reported with a code, not a hang.
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SileroModel, defaultSileroModelPath } from '../../../src/audio/vad/silero-model.js';
+import {
+  SILERO_CONTEXT_SAMPLES,
+  SILERO_STATE_FLOATS,
+  SILERO_WINDOW_SAMPLES,
+  SileroModel,
+  defaultSileroModelPath,
+} from '../../../src/audio/vad/silero-model.js';
 import { SileroPool } from '../../../src/audio/vad/silero-pool.js';
 import { SileroDetector } from '../../../src/audio/vad/silero.js';
 import { probabilities } from './fixtures.js';
@@ -105,6 +111,75 @@ describe('SileroPool', () => {
     await expect(SileroPool.create({ threads: 0 })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });
+    await expect(SileroPool.create({ threads: 1, holdMs: -1 })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+
+  it('holds a small batch for more calls under load, never a lone call’s', async () => {
+    // The pool's clock is virtual here: a hold ends only when the test moves it on.
+    let now = 0;
+    const p = await pool({ holdMs: 5, fullBatch: 4, now: () => now });
+    const local = await SileroModel.create({ maxBatch: 1 });
+    closing.push(local);
+    const width = SILERO_CONTEXT_SAMPLES[8000] + SILERO_WINDOW_SAMPLES[8000];
+    const window = (seed: number) =>
+      Float32Array.from({ length: width }, (_, i) => 0.4 * Math.sin(i * 0.01 * (seed + 1)));
+    const state = () => new Float32Array(SILERO_STATE_FLOATS).fill(0.01);
+    const idle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+    // One call: a frame every 100 ms is sent at once, each in its own trip.
+    for (let i = 0; i < 20; i++) {
+      now += 100;
+      await p.inferMany(8000, window(i), 1, state());
+    }
+    expect(p.stats).toMatchObject({ trips: 20, held: 0 });
+
+    // Load: 300 calls' windows, one a millisecond (a full queue is never held).
+    now += 1000;
+    const burst: Array<Promise<Float32Array>> = [];
+    for (let i = 0; i < 300; i++) {
+      now += 1;
+      burst.push(p.inferMany(8000, window(i), 1, state()));
+    }
+    await Promise.all(burst);
+    expect(p.stats.held).toBe(0);
+
+    // A lone window now waits for company. The virtual clock stands still (the windows come in
+    // separate event-loop turns, 20 ms apart in real time), so only a full batch sends them.
+    const trips = p.stats.trips;
+    const inputs = [0, 1, 2, 3].map((i) => window(100 + i));
+    const states = inputs.map(() => state());
+    const answers: Array<Promise<Float32Array>> = [];
+    let answered = 0;
+    for (let i = 0; i < 3; i++) {
+      answers.push(p.inferMany(8000, inputs[i]!, 1, states[i]!.slice()));
+      void answers[i]!.then(() => (answered += 1));
+      await idle();
+    }
+    expect(answered).toBe(0);
+    expect(p.stats.trips).toBe(trips);
+    answers.push(p.inferMany(8000, inputs[3]!, 1, states[3]!.slice()));
+    const got = await Promise.all(answers);
+    expect(p.stats).toMatchObject({ trips: trips + 1, held: 1 });
+    for (let i = 0; i < 4; i++) {
+      const want = await local.inferMany(8000, inputs[i]!, 1, states[i]!.slice());
+      expect(got[i]![0]).toBeCloseTo(want[0]!, 5);
+    }
+
+    // A hold ends when its oldest window has waited holdMs, full or not.
+    now += 1;
+    const alone = p.inferMany(8000, window(7), 1, state());
+    await idle();
+    expect(p.stats.trips).toBe(trips + 1);
+    now += 5;
+    await alone;
+    expect(p.stats).toMatchObject({ trips: trips + 2, held: 2 });
+
+    // Load gone: the rate decays within seconds and a window goes at once again.
+    now += 5000;
+    await p.inferMany(8000, window(8), 1, state());
+    expect(p.stats).toMatchObject({ trips: trips + 3, held: 2 });
   });
 
   it('rejects queued and later windows once closed', async () => {
