@@ -233,6 +233,7 @@ export class SileroPool implements SileroScorer {
       // Nothing can score what is queued: fail it now rather than let every call's VAD stall.
       for (const rate of [8000, 16000] as const)
         for (const r of this.#queues[rate].splice(0)) r.reject(err);
+      this.#holding = false; // what was held is gone
     }
     if (!lane.ready) return; // a thread that never loaded is not retried in a loop
     const timer = setTimeout(() => {
