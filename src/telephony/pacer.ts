@@ -14,17 +14,17 @@ export interface Pumpable {
   pump(now: number): void;
 }
 
-/** Stalls are remembered this long (in `STALL_BUCKETS` buckets) after they happen. */
+import { RecentMax } from './recent-max.js';
+
+/** Stalls are remembered this long (in 5 s buckets) after they happen. */
 export const STALL_MEMORY_MS = 60_000;
-const STALL_BUCKETS = 12;
-const BUCKET_MS = STALL_MEMORY_MS / STALL_BUCKETS;
 
 export class Pacer {
   private readonly active = new Set<Pumpable>();
   private timer: NodeJS.Timeout | undefined;
   private lastTickAt: number | undefined;
-  /** The longest stall seen in each bucket of the memory, keyed by bucket number. */
-  private readonly stalls = new Map<number, number>();
+  /** The longest stalls of the last STALL_MEMORY_MS. */
+  private readonly stalls = new RecentMax(STALL_MEMORY_MS);
 
   constructor(readonly tickMs: number) {}
 
@@ -64,10 +64,7 @@ export class Pacer {
 
   /** The longest stall (ms the clock came late) in the last `STALL_MEMORY_MS`; 0 for none. */
   recentStallMs(now: number): number {
-    const oldest = Math.floor(now / BUCKET_MS) - STALL_BUCKETS + 1;
-    let max = 0;
-    for (const [bucket, ms] of this.stalls) if (bucket >= oldest && ms > max) max = ms;
-    return max;
+    return this.stalls.max(now) ?? 0;
   }
 
   /**
@@ -81,13 +78,6 @@ export class Pacer {
   }
 
   private noteStall(now: number, lateMs: number): void {
-    if (lateMs <= 0) return;
-    const bucket = Math.floor(now / BUCKET_MS);
-    if (!this.stalls.has(bucket)) {
-      for (const old of this.stalls.keys()) {
-        if (old <= bucket - STALL_BUCKETS) this.stalls.delete(old);
-      }
-    }
-    if (lateMs > (this.stalls.get(bucket) ?? 0)) this.stalls.set(bucket, lateMs);
+    if (lateMs > 0) this.stalls.record(lateMs, now);
   }
 }

@@ -19,11 +19,10 @@
  * the margin. One per process: the TTS streams the same way for every call.
  */
 
+import { RecentMax } from './recent-max.js';
+
 /** The first part of an utterance's audio the cushion is for (later on the lead covers gaps). */
 export const OBSERVE_MS = 500;
-
-/** How long a need is remembered, in buckets of this many ms (as the pacer keeps its stalls). */
-const BUCKET_MS = 5_000;
 
 export interface StartCushionOptions {
   /** The configured cushion (PLAYBACK_START_MS): the most it can be, and what it is at first. */
@@ -37,9 +36,8 @@ export interface StartCushionOptions {
 }
 
 export class StartCushion {
-  /** The most needed in each bucket of BUCKET_MS that is still remembered. */
-  private readonly needs = new Map<number, number>();
-  private readonly buckets: number;
+  /** The most needed lately (in 5 s buckets, as the pacer keeps its stalls). */
+  private readonly needs: RecentMax;
   private readonly marginMs: number;
   private readonly minSamples: number;
   private seen = 0;
@@ -47,7 +45,7 @@ export class StartCushion {
   private last = 0;
 
   constructor(private readonly opts: StartCushionOptions) {
-    this.buckets = Math.max(1, Math.ceil((opts.memoryMs ?? 60_000) / BUCKET_MS));
+    this.needs = new RecentMax(opts.memoryMs ?? 60_000);
     this.marginMs = opts.marginMs ?? 10;
     this.minSamples = Math.max(1, opts.minSamples ?? 3);
   }
@@ -60,10 +58,7 @@ export class StartCushion {
    */
   for(stallMs: number, now: number): number {
     if (this.seen < this.minSamples) return this.opts.maxMs;
-    const oldest = Math.floor(now / BUCKET_MS) - this.buckets + 1;
-    let need = -1;
-    for (const [bucket, ms] of this.needs) if (bucket >= oldest && ms > need) need = ms;
-    if (need < 0) need = this.last;
+    const need = this.needs.max(now) ?? this.last;
     return Math.min(this.opts.maxMs, Math.max(need, stallMs) + this.marginMs);
   }
 
@@ -71,11 +66,7 @@ export class StartCushion {
   record(neededMs: number, now: number): void {
     if (!Number.isFinite(neededMs)) return;
     const need = Math.max(0, neededMs);
-    const bucket = Math.floor(now / BUCKET_MS);
-    if (!this.needs.has(bucket)) {
-      for (const old of this.needs.keys()) if (old <= bucket - this.buckets) this.needs.delete(old);
-    }
-    if (need > (this.needs.get(bucket) ?? -1)) this.needs.set(bucket, need);
+    this.needs.record(need, now);
     this.last = need;
     this.seen++;
   }
