@@ -4,7 +4,9 @@
  * the stream began; the engine maps them to wall time). It only reads `VadDecision.speech`, whose
  * hysteresis the VAD already applied.
  *
- * Rules (durations are of audio, counted in whole VAD windows: 32 ms Silero, 10-30 ms WebRTC):
+ * Rules (durations are of audio, counted in whole VAD windows: 32 ms Silero, 10-30 ms WebRTC,
+ * except that a silence also runs through the part of a window received so far when that part is
+ * below the VAD's energy gate, `VadStream.quietEnd`):
  * - Voiced windows separated by less than `FLICKER_MS` of non-speech belong to one burst. A burst
  *   starts a turn once it holds `minSpeechMs` of voiced audio; the onset is its first window.
  * - Inside a turn a voiced window within `FLICKER_MS` of the last one counts at once. Speech
@@ -198,11 +200,12 @@ export class TurnDetector {
       return Promise.reject(new VoicebotError('AUDIO_INVALID', 'turn detector is closed'));
     }
     const decided = this.#vad.push(pcm);
+    const quietEnd = this.#vad.quietEnd;
     this.#audio.append(pcm);
     const epoch = this.#epoch;
     const run = this.#queue.then(async () => {
       const decisions = await decided;
-      return epoch === this.#epoch ? this.#decide(decisions) : [];
+      return epoch === this.#epoch ? this.#decide(decisions, quietEnd) : [];
     });
     this.#queue = run.catch(() => undefined);
     return run;
@@ -230,11 +233,17 @@ export class TurnDetector {
     return (sample * 1000) / this.#rate;
   }
 
-  #decide(decisions: VadDecision[]): TurnEvent[] {
+  #decide(decisions: VadDecision[], quietEnd: number | null): TurnEvent[] {
     const events: TurnEvent[] = [];
     for (const d of decisions) {
       const end = d.startSample + Math.round((d.durationMs * this.#rate) / 1000);
       this.#window(d.startSample, end, d.speech, d.soundEndSample ?? end, events);
+    }
+    // The audio past the last window is quiet to `quietEnd`: a silence that runs out there ends
+    // (or preempts) the turn now rather than when that window is complete, a frame later.
+    const turn = this.#turn;
+    if (turn && !this.#burst && quietEnd !== null && quietEnd > this.#decided) {
+      this.#checkLimits(turn, quietEnd, events);
     }
     this.#audio.keepFrom(this.#turn?.audioStart ?? this.#idleKeepFrom());
     return events;

@@ -84,6 +84,13 @@ export interface VadStream {
    * `AUDIO_INVALID` after `close()`.
    */
   push(pcm: Int16Array): Promise<VadDecision[]>;
+  /**
+   * Read right after a `push`: the stream sample to which the audio past the last complete window
+   * (the window still being filled) is below the energy gate, as a gated window is; null when that
+   * part is empty or has sound, or the gate is off. A silence can be timed to here at once instead
+   * of when the window fills (with 100 ms frames and 30 or 32 ms windows, often a frame later).
+   */
+  readonly quietEnd: number | null;
   /** Drops buffered audio and detector state (e.g. after the bot barged in); time keeps running. */
   reset(): void;
   /** Releases the detector and resampler. Idempotent; pending pushes resolve with what they had. */

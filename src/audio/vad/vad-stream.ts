@@ -5,7 +5,7 @@
  * without running the detector. Windows are decided strictly in order, one at a time.
  */
 import { VoicebotError } from '../../errors.js';
-import { createEnergyGate, energyLimit, soundEnd } from './energy-gate.js';
+import { createEnergyGate, energyLimit, meanSquare, soundEnd } from './energy-gate.js';
 import type {
   StreamSampleRate,
   VadDecision,
@@ -64,6 +64,7 @@ export class DetectorVadStream implements VadStream {
   #speech = false;
   #closed = false;
   #tail: Promise<unknown> = Promise.resolve();
+  #quietEnd: number | null = null;
 
   /** Takes ownership of `detector` and `resampler` (closed by `close()`). */
   constructor(
@@ -100,14 +101,20 @@ export class DetectorVadStream implements VadStream {
     if (this.#closed) return Promise.reject(new VoicebotError('AUDIO_INVALID', 'VAD is closed'));
     // Cutting into windows happens now, so the caller may reuse `pcm` once push returns.
     const windows = this.#cut(this.#resampler === null ? pcm : this.#resampler.push(pcm));
+    this.#quietEnd = this.#quietTail();
     const run = this.#tail.then(() => this.#decide(windows));
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
+  get quietEnd(): number | null {
+    return this.#quietEnd;
+  }
+
   reset(): void {
     this.#position += this.#filled;
     this.#filled = 0;
+    this.#quietEnd = null;
     this.#speech = false;
     if (!this.#closed) this.#detector.reset();
   }
@@ -117,6 +124,15 @@ export class DetectorVadStream implements VadStream {
     this.#closed = true;
     this.#detector.close();
     this.#resampler?.destroy();
+  }
+
+  /** The end of the window being filled, if what it holds so far is below the gate. */
+  #quietTail(): number | null {
+    if (this.#soundLimit === null || this.#filled === 0) return null;
+    if (meanSquare(this.#window.subarray(0, this.#filled)) >= this.#soundLimit) return null;
+    return Math.round(
+      ((this.#position + this.#filled) * this.sampleRate) / this.#detector.sampleRate,
+    );
   }
 
   #cut(pcm: Int16Array): PendingWindow[] {

@@ -170,6 +170,50 @@ describe('DetectorVadStream energy gate', () => {
   });
 });
 
+describe('DetectorVadStream quiet end (the window still being filled)', () => {
+  it('reaches the end of a quiet partial window, on the stream clock', async () => {
+    const s = stream(new ScriptedDetector(16000, 512, [0.9]));
+    expect(s.quietEnd).toBeNull();
+    // One loud window, then 300 samples of digital silence not yet a window.
+    const decisions = s.push(Int16Array.from([...ramp(512), ...new Int16Array(300)]));
+    expect(s.quietEnd).toBe(812);
+    expect((await decisions).map((d) => d.startSample)).toEqual([0]);
+    // A hum below the gate (-55 dBFS) counts as quiet, as a gated window would.
+    const hum = s.push(Int16Array.from({ length: 100 }, (_, i) => (i % 2 ? 58 : -58)));
+    expect(s.quietEnd).toBe(912);
+    // Completing the window exactly leaves nothing pending.
+    const rest = s.push(new Int16Array(112));
+    expect(s.quietEnd).toBeNull();
+    expect(await hum).toEqual([]);
+    expect((await rest).map((d) => d.gated)).toEqual([true]);
+  });
+
+  it('is null when the partial window has sound, or the gate is off', async () => {
+    const s = stream(new ScriptedDetector(16000, 512));
+    const pushes = [s.push(Int16Array.from([...new Int16Array(200), ...ramp(100)]))];
+    expect(s.quietEnd).toBeNull();
+    pushes.push(s.push(new Int16Array(100))); // 300 quiet against 100 loud: still above the gate
+    expect(s.quietEnd).toBeNull();
+    const ungated = stream(new ScriptedDetector(16000, 512), { energyGateDbfs: null });
+    pushes.push(ungated.push(new Int16Array(300)));
+    expect(ungated.quietEnd).toBeNull();
+    expect((await Promise.all(pushes)).flat()).toEqual([]);
+  });
+
+  it('converts from the detector rate and forgets the partial window on reset', async () => {
+    const doubler: VadResampler = {
+      push: (pcm) => Int16Array.from({ length: pcm.length * 2 }, (_, i) => pcm[i >> 1]!),
+      destroy: () => undefined,
+    };
+    const s = stream(new ScriptedDetector(16000, 512), {}, 8000, doubler);
+    const pushed = s.push(new Int16Array(100)); // 200 samples at 16 kHz
+    expect(s.quietEnd).toBe(100);
+    s.reset();
+    expect(s.quietEnd).toBeNull();
+    expect(await pushed).toEqual([]);
+  });
+});
+
 describe('DetectorVadStream end of sound in a speech window', () => {
   it('marks where the sound stops inside a speech window, on the stream clock', async () => {
     const detector = new ScriptedDetector(16000, 512, [0.9, 0.9, 0.9]);
