@@ -37,6 +37,27 @@ export interface StepOptions {
   serverPids: number[];
 }
 
+/**
+ * One step of the bot scenario against `server` (the profilers' step): `calls` calls ramped in
+ * over up to 5 s, for `seconds`, out of step when `spread`.
+ */
+export function runBotStep(
+  server: { wsUrl: string; pids(): number[] },
+  calls: number,
+  seconds: number,
+  spread: boolean,
+): Promise<LoadReport> {
+  return runStep({
+    wsUrl: server.wsUrl,
+    calls,
+    durationMs: seconds * 1000,
+    rampMs: Math.min(5000, calls * 25),
+    scenario: BOT_SCENARIO,
+    phaseMs: spread ? BOT_PASS_MS : 0,
+    serverPids: server.pids(),
+  });
+}
+
 /** Runs one step in a load-worker process; rejects if the worker fails. */
 export async function runStep(o: StepOptions): Promise<LoadReport> {
   const worker = startTs('bench/load-worker.ts', [

@@ -13,7 +13,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOT_PASS_MS, BOT_SCENARIO, runStep } from './capacity.js';
+import { runBotStep } from './capacity.js';
 import { installCleanup, killAll, stop } from './processes.js';
 import { startFake, startServer } from './server.js';
 
@@ -56,15 +56,7 @@ try {
   let threads = '';
   try {
     const before = threadTicks(server.pids());
-    report = await runStep({
-      wsUrl: server.wsUrl,
-      calls,
-      durationMs: seconds * 1000,
-      rampMs: Math.min(5000, calls * 25),
-      scenario: BOT_SCENARIO,
-      phaseMs: spread ? BOT_PASS_MS : 0,
-      serverPids: server.pids(),
-    });
+    report = await runBotStep(server, calls, seconds, spread);
     threads = threadTable(before, threadTicks(server.pids()));
   } finally {
     await server.close();

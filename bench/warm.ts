@@ -7,7 +7,7 @@
  * the capacity bench measures, the later ones what a server that has been up a while spends.
  *   WARM_CALLS=300 WARM_VAD=webrtc WARM_RATE=8000 WARM_RUNS=4 WARM_SPREAD=1 npm run bench:warm
  */
-import { BOT_PASS_MS, BOT_SCENARIO, runStep } from './capacity.js';
+import { runBotStep } from './capacity.js';
 import { installCleanup, killAll, stop } from './processes.js';
 import { startFake, startServer } from './server.js';
 
@@ -33,15 +33,7 @@ try {
     );
     console.log('|---:|---:|---:|---|---:|---:|');
     for (let i = 0; i < runs; i++) {
-      const r = await runStep({
-        wsUrl: server.wsUrl,
-        calls,
-        durationMs: seconds * 1000,
-        rampMs: Math.min(5000, calls * 25),
-        scenario: BOT_SCENARIO,
-        phaseMs: spread ? BOT_PASS_MS : 0,
-        serverPids: server.pids(),
-      });
+      const r = await runBotStep(server, calls, seconds, spread);
       const mean = r.server?.cpuPercentMean ?? NaN;
       cpu.push(mean);
       console.log(
