@@ -11,8 +11,8 @@ import { runBotStep } from './capacity.js';
 import { installCleanup, killAll, stop } from './processes.js';
 import { startFake, startServer } from './server.js';
 
-const calls = Number(process.env.WARM_CALLS ?? 300);
-const runs = Math.max(2, Number(process.env.WARM_RUNS ?? 4));
+const calls = Number(process.env.WARM_CALLS) || 300;
+const runs = Math.max(2, Number(process.env.WARM_RUNS) || 4);
 const vad = (process.env.WARM_VAD ?? 'webrtc') as 'silero' | 'webrtc';
 const rate = Number(process.env.WARM_RATE ?? 8000) === 16000 ? 16000 : 8000;
 /** Callers out of step (as the bench's `:spread` targets); `WARM_SPREAD=0` for in step. */

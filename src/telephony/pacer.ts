@@ -9,12 +9,12 @@
  * (`leadFor`), so that the next stall of that size is ridden out instead of heard as a gap.
  */
 
+import { RecentMax } from './recent-max.js';
+
 export interface Pumpable {
   /** Sends whatever is due at `now` (performance.now() milliseconds). */
   pump(now: number): void;
 }
-
-import { RecentMax } from './recent-max.js';
 
 /** Stalls are remembered this long (in 5 s buckets) after they happen. */
 export const STALL_MEMORY_MS = 60_000;
