@@ -163,6 +163,35 @@ describe('CallRecorder', () => {
     expect(span(wav.left, 200)).toEqual([2400, 3199]);
   });
 
+  it("writes only its own samples from a reused block, never another recording's", async () => {
+    // Recorder A writes 1500 sample pairs (a 2048-pair block), which goes back to the pool once
+    // written; B's 1000 pairs then come from the same block, whose tail still holds A's audio.
+    const clock = { t: 0 };
+    const a = recorder('a.wav', clock);
+    rec(a.rec, 1500, 7, 8);
+    clock.t = 1500 / (RATE / 1000);
+    await a.rec.close().written;
+    const clockB = { t: 0 };
+    const b = recorder('b.wav', clockB);
+    rec(b.rec, 1000, 3, 0);
+    clockB.t = 1000 / (RATE / 1000);
+    await b.rec.close().written;
+
+    const wavA = channels(await readFile(a.path));
+    expect(wavA.left).toHaveLength(1500);
+    expect(wavA.left.every((v) => v === 7) && wavA.right.every((v) => v === 8)).toBe(true);
+    const wavB = channels(await readFile(b.path));
+    expect(wavB.left).toHaveLength(1000);
+    expect(wavB.left.every((v) => v === 3) && wavB.right.every((v) => v === 0)).toBe(true);
+
+    /** `samples` of the caller at `callerValue` and as many of the bot at `botValue` from 0. */
+    function rec(r: CallRecorder, samples: number, callerValue: number, botValue: number): void {
+      const ms = samples / (RATE / 1000);
+      r.caller(pcm(ms, callerValue));
+      if (botValue) r.botFrame(pcm(ms, botValue), 0);
+    }
+  });
+
   it('after a write error the recording stops growing and its length says what was written', async () => {
     const clock = { t: 0 };
     const errors: unknown[] = [];
