@@ -19,6 +19,8 @@ import type {
 export const DEFAULT_ENERGY_GATE_DBFS = -50;
 /** The blocks a speech window's end of sound is found to (`VadDecision.soundEndSample`). */
 const SOUND_BLOCK_MS = 4;
+/** Decided windows kept for reuse (a 100 ms frame makes at most 4 Silero or WebRTC windows). */
+const MAX_SPARE_WINDOWS = 8;
 
 export interface VadStreamOptions {
   /** Probability at which speech starts; default 0.5. */
@@ -65,6 +67,11 @@ export class DetectorVadStream implements VadStream {
   #closed = false;
   #tail: Promise<unknown> = Promise.resolve();
   #quietEnd: number | null = null;
+  /**
+   * Windows already decided, for the window being filled to reuse: a window is a small typed
+   * array of its own, and making one per window (3-10 a frame) was most of the stream's cost.
+   */
+  readonly #spare: Int16Array[] = [];
 
   /** Takes ownership of `detector` and `resampler` (closed by `close()`). */
   constructor(
@@ -146,7 +153,7 @@ export class DetectorVadStream implements VadStream {
       offset += take;
       if (this.#filled === size) {
         windows.push({ start: this.#position, samples: this.#window });
-        this.#window = new Int16Array(size);
+        this.#window = this.#spare.pop() ?? new Int16Array(size);
         this.#position += size;
         this.#filled = 0;
       }
@@ -159,15 +166,21 @@ export class DetectorVadStream implements VadStream {
     const nativeRate = this.#detector.sampleRate;
     // The gate judges each window by its own level, so which windows the detector scores is known
     // up front; a detector that scores several at once (Silero on its threads) gets them together.
-    const gates = windows.map((w) => this.#isQuiet(w.samples));
-    const scored = windows.filter((_, i) => !gates[i]).map((w) => w.samples);
+    const gates: boolean[] = [];
+    const scored: Int16Array[] = [];
+    for (const w of windows) {
+      const quiet = this.#isQuiet(w.samples);
+      gates.push(quiet);
+      if (!quiet) scored.push(w.samples);
+    }
     let scores: number[] | undefined;
     if (scored.length > 1 && this.#detector.processMany && !this.#closed) {
       scores = await this.#detector.processMany(scored);
       this.stats.modelCalls += scored.length;
     }
     let next = 0;
-    for (const [i, { start, samples }] of windows.entries()) {
+    for (let i = 0; i < windows.length; i++) {
+      const { start, samples } = windows[i]!;
       if (this.#closed) break;
       const gated = gates[i]!;
       let probability = 0;
@@ -197,6 +210,10 @@ export class DetectorVadStream implements VadStream {
       }
       decisions.push(decision);
     }
+    // The detectors copy a window before they return (into WASM memory, or the batch sent to a
+    // thread) and no decision holds one, so all of them can be filled again.
+    for (const w of windows)
+      if (this.#spare.length < MAX_SPARE_WINDOWS) this.#spare.push(w.samples);
     return decisions;
   }
 }

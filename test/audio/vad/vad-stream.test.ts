@@ -101,6 +101,25 @@ describe('DetectorVadStream windowing', () => {
     const results = await Promise.all(pushes);
     expect(results.map((r) => r.map((d) => d.probability))).toEqual([[0.1], [0.2], [0.3, 0.4]]);
     expect(results.flat().map((d) => d.startSample)).toEqual([0, 512, 1024, 1536]);
+    // Decided windows are filled again by later pushes: none was reused while still in flight.
+    const audio = ramp(2100);
+    detector.windows.forEach((w, i) => expect(w).toEqual(audio.subarray(i * 512, (i + 1) * 512)));
+  });
+
+  it('reuses decided windows without mixing their audio into later decisions', async () => {
+    // Speech whose sound stops at a different point in each window: the end of sound is read
+    // from the window after the detector's await, when later pushes have cut new windows.
+    const detector = new ScriptedDetector(16000, 512, [], 1);
+    const s = stream(detector);
+    const frames = Array.from({ length: 6 }, (_, k) => {
+      const f = ramp(512, k * 512);
+      f.fill(0, 128 + k * 64); // on a 4 ms block boundary (64 samples)
+      return f;
+    });
+    const results = await Promise.all(frames.map((f) => s.push(f)));
+    expect(results.flat().map((d) => d.soundEndSample)).toEqual(
+      frames.map((_, k) => k * 512 + 128 + k * 64),
+    );
   });
 
   it('reports positions on the stream clock when a resampler sits in front', async () => {
