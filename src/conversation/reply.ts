@@ -12,6 +12,7 @@
  */
 import { VoicebotError, errorCode, isRetryable } from '../errors.js';
 import type { Logger } from '../log.js';
+import { cancel } from '../providers/linked-abort.js';
 import type { ChatMessage, ChatTool, LlmProvider, LlmToolCall } from '../providers/llm/types.js';
 import type { TtsProvider } from '../providers/tts/types.js';
 import { retry } from '../retry.js';
@@ -118,7 +119,7 @@ export class Reply {
         this.wakeSynth?.();
       }
     } catch (err) {
-      stop.abort();
+      cancel(stop);
       if (!this.signal.aborted) {
         if (!this.audioStarted && this.toolCalls.length === 0) {
           this.speech.utterance?.cancel();
@@ -127,7 +128,7 @@ export class Reply {
         this.deps.log.warn({ code: errorCode(err) }, 'reply cut short by a provider error');
       }
     } finally {
-      stop.abort();
+      cancel(stop);
       this.wakeSynth?.();
       await Promise.allSettled([produce, synthesize]);
     }

@@ -13,6 +13,7 @@
  */
 import { errorCode, isRetryable } from '../errors.js';
 import type { Logger } from '../log.js';
+import { cancel } from '../providers/linked-abort.js';
 import type { SttProvider } from '../providers/stt/types.js';
 import type { HedgeBudget } from './hedge-budget.js';
 import type { SttTimings } from './turn-record.js';
@@ -73,7 +74,7 @@ export class Transcriber {
   }
 
   cancelPreempt(): void {
-    this.current?.controller.abort();
+    if (this.current) cancel(this.current.controller);
     this.current = undefined;
   }
 
@@ -91,7 +92,7 @@ export class Transcriber {
       this.preemptsUsed++;
       return { transcript: this.backedUp(p, ev.audio), preemptive: true };
     }
-    p?.controller.abort();
+    if (p) cancel(p.controller);
     const controller = new AbortController();
     const startedAt = performance.now();
     const result = this.request(ev.audio, AbortSignal.any([this.opts.signal, controller.signal]));
@@ -115,8 +116,8 @@ export class Transcriber {
         settled = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
-        first.controller.abort();
-        second?.abort();
+        cancel(first.controller);
+        if (second) cancel(second);
       };
       const onAbort = () => {
         done();

@@ -1,4 +1,5 @@
 /** Shared set-up for the fake's own tests: one fake per file, violations checked after each test. */
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { FakeOpenAI } from '../fakes/index.js';
@@ -96,4 +97,46 @@ export function post(
     headers: { authorization: 'Bearer test', ...headers },
     body,
   });
+}
+
+/**
+ * A TCP relay in front of the fake that notes when the client's connection closes: what the
+ * server sees when the SDK aborts a request (a kept-alive connection would stay open). Closed
+ * after each test.
+ */
+export interface Relay {
+  baseUrl: string;
+  closed: Promise<void>;
+  server: Server;
+  sockets: Set<Socket>;
+}
+const relays: Relay[] = [];
+afterEach(async () => {
+  for (const relay of relays.splice(0)) {
+    for (const socket of relay.sockets) socket.destroy();
+    await new Promise((resolve) => relay.server.close(resolve));
+  }
+});
+export async function startRelay(fakeBaseUrl: string): Promise<Relay> {
+  const target = new URL(fakeBaseUrl);
+  let onClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
+  const sockets = new Set<Socket>();
+  const server = createServer((downstream) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(downstream).add(upstream);
+    downstream.pipe(upstream).pipe(downstream);
+    downstream.on('close', () => {
+      upstream.destroy();
+      onClosed();
+    });
+    upstream.on('close', () => downstream.destroy());
+    downstream.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const relay = { baseUrl: `http://127.0.0.1:${port}/v1`, closed, server, sockets };
+  relays.push(relay);
+  return relay;
 }

@@ -2,7 +2,9 @@
 import OpenAI from 'openai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createOpenAIClient } from '../../src/providers/openai-client.js';
+import { errorCode } from '../../src/errors.js';
+import { cancel, NOT_NEEDED } from '../../src/providers/linked-abort.js';
+import { createOpenAIClient, toProviderError } from '../../src/providers/openai-client.js';
 import { useFakeOpenAI } from '../fakes-tests/helpers.js';
 
 const ctx = useFakeOpenAI();
@@ -34,4 +36,24 @@ describe('createOpenAIClient', () => {
     expect(ctx.fake.connectionsAccepted).toBe(afterPlain + 1); // the control reconnected
     expect(ctx.fake.violations).toEqual([]);
   }, 20_000);
+});
+
+describe('cancel', () => {
+  it('aborts with the one shared AbortError, which maps as any abort does', () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    cancel(a);
+    cancel(b);
+    expect(a.signal.reason).toBe(NOT_NEEDED);
+    expect(b.signal.reason).toBe(NOT_NEEDED);
+    expect(NOT_NEEDED).toBeInstanceOf(DOMException);
+    expect(NOT_NEEDED.name).toBe('AbortError');
+    expect(errorCode(NOT_NEEDED)).toBe('PROVIDER_ABORTED');
+    expect(toProviderError(NOT_NEEDED, 'stt').code).toBe('PROVIDER_ABORTED');
+    // An AbortSignal.any over it sees the same reason.
+    const c = new AbortController();
+    const any = AbortSignal.any([c.signal]);
+    cancel(c);
+    expect(any.reason).toBe(NOT_NEEDED);
+  });
 });

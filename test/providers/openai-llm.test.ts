@@ -1,12 +1,11 @@
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type OpenAI from 'openai';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { VoicebotError } from '../../src/errors.js';
 import { OpenAILlmProvider, type OpenAILlmOptions } from '../../src/providers/llm/openai-llm.js';
 import type { ChatMessage, LlmEvent } from '../../src/providers/llm/types.js';
 import { createOpenAIClient } from '../../src/providers/openai-client.js';
 import type { ChatRequest } from '../fakes/index.js';
-import { useFakeOpenAI, within } from '../fakes-tests/helpers.js';
+import { startRelay, useFakeOpenAI, within } from '../fakes-tests/helpers.js';
 
 const ctx = useFakeOpenAI();
 let client: OpenAI;
@@ -61,47 +60,6 @@ const lastRequest = (): ChatRequest => {
   if (!request) throw new Error('no chat request reached the fake');
   return request;
 };
-
-/**
- * A TCP relay in front of the fake that notes when the client's connection closes: what the
- * server sees when the SDK aborts a request (a kept-alive connection would stay open).
- */
-interface Relay {
-  baseUrl: string;
-  closed: Promise<void>;
-  server: Server;
-  sockets: Set<Socket>;
-}
-const relays: Relay[] = [];
-afterEach(async () => {
-  for (const relay of relays.splice(0)) {
-    for (const socket of relay.sockets) socket.destroy();
-    await new Promise((resolve) => relay.server.close(resolve));
-  }
-});
-async function startRelay(): Promise<Relay> {
-  const target = new URL(ctx.fake.baseUrl);
-  let onClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (onClosed = resolve));
-  const sockets = new Set<Socket>();
-  const server = createServer((downstream) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(downstream).add(upstream);
-    downstream.pipe(upstream).pipe(downstream);
-    downstream.on('close', () => {
-      upstream.destroy();
-      onClosed();
-    });
-    upstream.on('close', () => downstream.destroy());
-    downstream.on('error', () => undefined);
-    upstream.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const relay = { baseUrl: `http://127.0.0.1:${port}/v1`, closed, server, sockets };
-  relays.push(relay);
-  return relay;
-}
 
 describe('OpenAILlmProvider tool calls', () => {
   const tools = [
@@ -385,7 +343,7 @@ describe('OpenAILlmProvider cancellation', () => {
   };
 
   it('breaking out of the loop closes the HTTP connection', async () => {
-    const relay = await startRelay();
+    const relay = await startRelay(ctx.fake.baseUrl);
     const viaRelay = createOpenAIClient({ apiKey: 'test', baseUrl: relay.baseUrl });
     ctx.fake.chat.enqueue(slowAnswer);
     const deltas: string[] = [];
@@ -400,7 +358,7 @@ describe('OpenAILlmProvider cancellation', () => {
   });
 
   it('aborting the signal mid-stream closes the connection and ends with PROVIDER_ABORTED', async () => {
-    const relay = await startRelay();
+    const relay = await startRelay(ctx.fake.baseUrl);
     const viaRelay = createOpenAIClient({ apiKey: 'test', baseUrl: relay.baseUrl });
     ctx.fake.chat.enqueue(slowAnswer);
     const caller = new AbortController();
@@ -466,7 +424,7 @@ describe('OpenAILlmProvider cancellation', () => {
   });
 
   it('a stream read to the end keeps its connection open (so the close above is the abort)', async () => {
-    const relay = await startRelay();
+    const relay = await startRelay(ctx.fake.baseUrl);
     const viaRelay = createOpenAIClient({ apiKey: 'test', baseUrl: relay.baseUrl });
     ctx.fake.chat.enqueue({ ...slowAnswer, tokens: slowAnswer.tokens.slice(0, 3) });
 

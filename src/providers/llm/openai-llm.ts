@@ -14,7 +14,7 @@ import { VoicebotError } from '../../errors.js';
 import { toProviderError } from '../openai-client.js';
 import { guardStream } from '../stream-guard.js';
 import type { LlmEvent, LlmProvider, LlmRequest, LlmToolCall } from './types.js';
-import { linkedAbort } from '../linked-abort.js';
+import { cancel, linkedAbort } from '../linked-abort.js';
 
 export interface OpenAILlmOptions {
   model: string;
@@ -50,12 +50,16 @@ export class OpenAILlmProvider implements LlmProvider {
         stage: 'llm',
       }),
     );
+    let finished = false;
     try {
       for (;;) {
         const event = await prefetch.next();
         // The SDK's stream ends quietly, without an error, when its request is aborted.
         if (controller.signal.aborted) throw controller.signal.reason;
-        if (event === undefined) return;
+        if (event === undefined) {
+          finished = true;
+          return;
+        }
         if (event !== PROGRESS) yield event;
       }
     } catch (err) {
@@ -64,8 +68,9 @@ export class OpenAILlmProvider implements LlmProvider {
       throw toProviderError(err, 'llm');
     } finally {
       unlink();
-      // Closes the HTTP request when the consumer breaks out early.
-      controller.abort();
+      // Closes the HTTP request when the consumer breaks out early (a finished one has nothing to
+      // close, and aborting it would still wake the SDK's own listener).
+      if (!finished) cancel(controller);
       await prefetch.ended;
     }
   }

@@ -7,7 +7,7 @@ import type OpenAI from 'openai';
 import { guardStream } from '../stream-guard.js';
 import { toProviderError } from '../openai-client.js';
 import type { TtsProvider, TtsRequest } from './types.js';
-import { linkedAbort } from '../linked-abort.js';
+import { cancel, linkedAbort } from '../linked-abort.js';
 import { splitTtsInput } from './split-input.js';
 
 export const OPENAI_PCM_RATE = 24_000;
@@ -38,6 +38,7 @@ export class OpenAITts implements TtsProvider {
 
   private async *synthesizePiece(req: TtsRequest): AsyncGenerator<Buffer> {
     const { controller, unlink } = linkedAbort(req.signal);
+    let finished = false;
     try {
       const source = this.request(req, controller.signal);
       const guarded = guardStream(source, controller, {
@@ -55,11 +56,14 @@ export class OpenAITts implements TtsProvider {
         }
         if (buf.length > 0) yield buf;
       }
+      finished = true;
     } catch (err) {
       throw toProviderError(err, 'tts');
     } finally {
       unlink();
-      controller.abort();
+      // Closes the request when the consumer stopped early; a finished one has nothing to close
+      // (aborting it would still wake the SDK's own listener, which makes an AbortError).
+      if (!finished) cancel(controller);
     }
   }
 
