@@ -43,23 +43,33 @@ const LINE_SECONDS = 3;
 const FLUSH_EVERY_MS = 2000;
 
 /**
- * Interleaved blocks the file has finished with, by capacity (a power of two of sample pairs),
- * shared by all recorders: a flush takes one and the write's callback gives it back. Kept
- * small: a block is out only while its write is in flight.
+ * Interleaved blocks the file has finished with, shared by all recorders: a flush takes one big
+ * enough and the write's callback gives it back. A block is out only while its write is in
+ * flight, so a few serve every call. New blocks get a quarter more room than asked for: a late
+ * timer makes a flush a little longer than the last, which must not miss the pool.
  */
-const spareBlocks = new Map<number, Uint32Array[]>();
-const SPARE_BLOCKS_PER_SIZE = 16;
+const spareBlocks: Uint32Array[] = [];
+const SPARE_BLOCKS = 16;
 
 /** A block of at least `n` sample pairs (its contents are stale). */
 function takeBlock(n: number): Uint32Array {
-  const size = 2 ** Math.ceil(Math.log2(Math.max(n, 1024)));
-  return spareBlocks.get(size)?.pop() ?? new Uint32Array(size);
+  for (let i = spareBlocks.length - 1; i >= 0; i--) {
+    const block = spareBlocks[i]!;
+    if (block.length < n) continue;
+    spareBlocks[i] = spareBlocks[spareBlocks.length - 1]!;
+    spareBlocks.pop();
+    return block;
+  }
+  return new Uint32Array(Math.ceil((n * 1.25) / 1024) * 1024);
 }
 
 function giveBlock(block: Uint32Array): void {
-  let spare = spareBlocks.get(block.length);
-  if (!spare) spareBlocks.set(block.length, (spare = []));
-  if (spare.length < SPARE_BLOCKS_PER_SIZE) spare.push(block);
+  if (spareBlocks.length < SPARE_BLOCKS) return void spareBlocks.push(block);
+  // Full: keep the larger blocks (they serve any flush).
+  let smallest = 0;
+  for (let i = 1; i < spareBlocks.length; i++)
+    if (spareBlocks[i]!.length < spareBlocks[smallest]!.length) smallest = i;
+  if (spareBlocks[smallest]!.length < block.length) spareBlocks[smallest] = block;
 }
 
 export class CallRecorder {
