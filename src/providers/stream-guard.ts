@@ -24,24 +24,37 @@ export async function* guardStream<T>(
 ): AsyncGenerator<T> {
   let timedOut: VoicebotError | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const arm = (ms: number, code: 'PROVIDER_TIMEOUT' | 'PROVIDER_STALLED') => {
-    clearTimeout(timer);
-    if (ms <= 0) return;
-    timer = setTimeout(() => {
-      timedOut = new VoicebotError(
-        code,
-        code === 'PROVIDER_TIMEOUT'
-          ? `${opts.stage}: no data within ${ms} ms`
-          : `${opts.stage}: stream stalled for ${ms} ms`,
-        { retryable: true },
-      );
-      controller.abort(timedOut);
-    }, ms);
+  const fire = (ms: number, code: 'PROVIDER_TIMEOUT' | 'PROVIDER_STALLED') => {
+    timedOut = new VoicebotError(
+      code,
+      code === 'PROVIDER_TIMEOUT'
+        ? `${opts.stage}: no data within ${ms} ms`
+        : `${opts.stage}: stream stalled for ${ms} ms`,
+      { retryable: true },
+    );
+    controller.abort(timedOut);
   };
-  arm(opts.firstChunkMs, 'PROVIDER_TIMEOUT');
+  // The idle limit is one timer for the whole stream, not one a chunk (a TTS stream brings dozens
+  // of chunks a second): each chunk only notes its time, and the timer, when it comes, waits
+  // again for whatever is left of the limit since the latest chunk.
+  let lastChunkAt = 0;
+  const checkIdle = () => {
+    const left = lastChunkAt + opts.idleMs - performance.now();
+    if (left > 0) timer = setTimeout(checkIdle, Math.ceil(left));
+    else fire(opts.idleMs, 'PROVIDER_STALLED');
+  };
+  if (opts.firstChunkMs > 0)
+    timer = setTimeout(() => fire(opts.firstChunkMs, 'PROVIDER_TIMEOUT'), opts.firstChunkMs);
+  let first = true;
   try {
     for await (const chunk of source) {
-      arm(opts.idleMs, 'PROVIDER_STALLED');
+      if (timedOut) break;
+      lastChunkAt = performance.now();
+      if (first) {
+        first = false;
+        clearTimeout(timer);
+        timer = opts.idleMs > 0 ? setTimeout(checkIdle, opts.idleMs) : undefined;
+      }
       yield chunk;
     }
   } catch (err) {
