@@ -106,6 +106,26 @@ describe('decodeBase64Strict', () => {
     expect(decoded?.equals(bytes)).toBe(true);
   });
 
+  it('gives each frame its own aligned bytes, across slabs and after rejected input', () => {
+    const random = seededRandom(5);
+    const frames: { bytes: Uint8Array; decoded: Buffer }[] = [];
+    // 100 frames of 100 ms at 16 kHz span several 64 KiB slabs; odd sizes and rejects between.
+    for (let i = 0; i < 100; i++) {
+      const n = i % 3 === 0 ? 3200 : 1 + Math.floor(random() * 2000);
+      const bytes = Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
+      expect(decodeBase64Strict(`${Buffer.from(bytes).toString('base64').slice(0, -4)}QU*D`)).toBe(
+        null,
+      );
+      const decoded = decodeBase64Strict(Buffer.from(bytes).toString('base64'));
+      expect(decoded).not.toBeNull();
+      expect(decoded!.byteOffset % 8).toBe(0);
+      frames.push({ bytes, decoded: decoded! });
+    }
+    // Nothing decoded later overwrote an earlier frame.
+    for (const { bytes, decoded } of frames) expect(decoded.equals(bytes)).toBe(true);
+    expect(pcmFromBytes(frames[0]!.decoded).buffer).toBe(frames[0]!.decoded.buffer);
+  });
+
   it('accepts non-canonical trailing bits (Node decodes them to the same bytes)', () => {
     expect(Array.from(decodeBase64Strict('QR==') ?? [])).toEqual([0x41]);
   });
