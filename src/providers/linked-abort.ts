@@ -3,6 +3,17 @@
  * reason `reasonFor` gives). Providers need their own so their time limits can abort the request
  * without aborting the caller; `unlink` must run when the request ends.
  */
+export function linkedAbort(
+  parent: AbortSignal,
+  reasonFor: (parentReason: unknown) => unknown = (r) => r,
+): { controller: AbortController; unlink: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(reasonFor(parent.reason));
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return { controller, unlink: () => parent.removeEventListener('abort', onAbort) };
+}
+
 /**
  * The reason for aborting what is no longer needed (a request whose answer came from elsewhere, a
  * reply that finished, a losing hedge): an `AbortError` as `abort()` would make, made once.
@@ -17,15 +28,4 @@ export const NOT_NEEDED = new DOMException(
 /** Aborts `controller` with `NOT_NEEDED` (nothing if it is aborted already). */
 export function cancel(controller: AbortController): void {
   controller.abort(NOT_NEEDED);
-}
-
-export function linkedAbort(
-  parent: AbortSignal,
-  reasonFor: (parentReason: unknown) => unknown = (r) => r,
-): { controller: AbortController; unlink: () => void } {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(reasonFor(parent.reason));
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return { controller, unlink: () => parent.removeEventListener('abort', onAbort) };
 }

@@ -69,7 +69,7 @@ export class DetectorVadStream implements VadStream {
   #quietEnd: number | null = null;
   /**
    * Windows already decided, for the window being filled to reuse: a window is a small typed
-   * array of its own, and making one per window (3-10 a frame) was most of the stream's cost.
+   * array of its own, and making one per window (3-4 a 100 ms frame) was most of the stream's cost.
    */
   readonly #spare: Int16Array[] = [];
 
