@@ -4,7 +4,8 @@
  * 100 ms and the player's 20 ms frames, the calls out of step, with the recorder's own flush
  * timer. The same feeding without recorders is the baseline; the difference, in the process's
  * CPU (all threads: the file writes run on libuv's) and in the main thread's, is the recording's.
- *   RECORDING_CALLS=300 RECORDING_S=20 npx tsx bench/recording.ts
+ *   RECORDING_CALLS=300 RECORDING_S=20 RECORDING_RATES=8000,16000 RECORDING_FLUSH_MS=2000 \
+ *   npx tsx bench/recording.ts
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,9 @@ import { CallRecorder } from '../src/recording/call-recorder.js';
 
 const CALLS = Number(process.env.RECORDING_CALLS) || 300;
 const SECONDS = Number(process.env.RECORDING_S) || 20;
+const RATES = (process.env.RECORDING_RATES ?? '8000,16000').split(',').map(Number);
+/** The recorder's flush interval; its own default when unset. */
+const FLUSH_MS = Number(process.env.RECORDING_FLUSH_MS) || undefined;
 const TICK_MS = 1000 / 100; // /proc's clock ticks (USER_HZ)
 
 /** The main thread's CPU so far, ms (its thread id is the process id). */
@@ -39,7 +43,12 @@ async function run(
   for (let i = 0; i < CALLS; i++) {
     await new Promise((r) => setTimeout(r, 100 / CALLS));
     const rec = record
-      ? new CallRecorder({ path: join(dir, `${i}.wav`), sampleRate: rate, log })
+      ? new CallRecorder({
+          path: join(dir, `${i}.wav`),
+          sampleRate: rate,
+          log,
+          ...(FLUSH_MS ? { flushEveryMs: FLUSH_MS } : {}),
+        })
       : undefined;
     if (rec) recorders.push(rec);
     timers.push(
@@ -62,7 +71,7 @@ async function run(
 }
 
 const seconds = SECONDS + 0.1; // the ramp's 100 ms
-for (const rate of [8000, 16000]) {
+for (const rate of RATES) {
   const base = await run(rate, false);
   const rec = await run(rate, true);
   const perCall = (ms: number) => ((ms / (seconds * 1000)) * 100) / CALLS;

@@ -195,7 +195,9 @@ export class CallRecorder {
     if (skip >= n) return;
     this.reach(at + n);
     const bytes = channel === 'left' ? this.leftBytes : this.rightBytes;
-    bytes.set(pcm.subarray(skip * 2, n * 2), (at + skip - this.written) * 2);
+    // Most frames land whole: no view to make for them.
+    const whole = skip === 0 && pcm.length === n * 2;
+    bytes.set(whole ? pcm : pcm.subarray(skip * 2, n * 2), (at + skip - this.written) * 2);
   }
 
   /** Grows both lines (doubling) so that they reach timeline sample `end`. */
