@@ -7,24 +7,23 @@
  *   RECORDING_CALLS=300 RECORDING_S=20 RECORDING_RATES=8000,16000 RECORDING_FLUSH_MS=2000 \
  *   npx tsx bench/recording.ts
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../src/log.js';
 import { CallRecorder } from '../src/recording/call-recorder.js';
+import { clockTicks, readThreadTicks } from '../src/simulator/proc.js';
 
 const CALLS = Number(process.env.RECORDING_CALLS) || 300;
 const SECONDS = Number(process.env.RECORDING_S) || 20;
 const RATES = (process.env.RECORDING_RATES ?? '8000,16000').split(',').map(Number);
 /** The recorder's flush interval; its own default when unset. */
 const FLUSH_MS = Number(process.env.RECORDING_FLUSH_MS) || undefined;
-const TICK_MS = 1000 / 100; // /proc's clock ticks (USER_HZ)
+const TICK_MS = 1000 / clockTicks();
 
-/** The main thread's CPU so far, ms (its thread id is the process id). */
+/** The main thread's CPU so far, ms. */
 function mainThreadMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  return (readThreadTicks(process.pid, process.pid) ?? 0) * TICK_MS;
 }
 
 /** Feeds `CALLS` calls for `SECONDS`, with or without recorders; CPU ms (process, main thread). */

@@ -6,18 +6,16 @@
  * round trip to the thread shows beside the model's own:
  *   npm run bench:silero        (SILERO_WINDOWS=20000 windows a case)
  */
-import { readFileSync } from 'node:fs';
 import { SileroModel, type SileroScorer } from '../src/audio/vad/silero-model.js';
 import { SileroPool } from '../src/audio/vad/silero-pool.js';
+import { readThreadTicks } from '../src/simulator/proc.js';
 
 const WINDOWS = Number(process.env.SILERO_WINDOWS ?? 20_000);
 const WIDTH = 288; // context + window at 8 kHz
 
 /** CPU ticks (1/100 s) of this process's main thread. */
 function mainTicks(): number {
-  const stat = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return readThreadTicks(process.pid, process.pid) ?? 0;
 }
 
 /** A batch of `streams` streams, each scoring `perStream` consecutive windows a round. */

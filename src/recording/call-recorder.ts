@@ -15,10 +15,11 @@
  * - The timeline not yet written is two buffers, one a channel, from sample `written` on: a frame
  *   is copied straight to its place (no allocation per frame), a `clear` zeroes the bot's from
  *   its point, and a flush interleaves the settled part a sample pair at a time and shifts both.
- * - A flush costs the event loop mostly per write, not per byte (handing a write to libuv's
- *   threads costs 50-80 µs on a 2-vCPU VM, whatever its size), and allocating the interleaved
- *   block cost more than filling it: so flushes come every 2 s, and the blocks are reused from
- *   a pool once the file has them.
+ * - Flushes come every 2 s: half the writes of 1 s, one more second lost in a crash (flushing
+ *   every 1, 2 or 4 s measured the same within the noise, `bench/recording.ts`; the kernel's
+ *   copy to disk is most of recording's cost). Allocating the interleaved block cost more than
+ *   filling it (49 against 11 µs for a second at 16 kHz), so blocks come from a shared pool
+ *   once the file has them.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';

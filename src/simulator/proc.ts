@@ -4,8 +4,17 @@ import { readFileSync } from 'node:fs';
 
 /** utime + stime in clock ticks, or null when the process is gone. */
 export function readTicks(pid: number): number | null {
+  return ticksOf(`/proc/${pid}/stat`);
+}
+
+/** The same for one thread of a process (the main thread's id is the process's). */
+export function readThreadTicks(pid: number, tid: number): number | null {
+  return ticksOf(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function ticksOf(statPath: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statPath, 'utf8');
     // Fields after "(comm)"; comm may contain spaces. utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
