@@ -13,6 +13,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readThreadTicks } from '../src/simulator/proc.js';
 import { runBotStep } from './capacity.js';
 import { installCleanup, killAll, stop } from './processes.js';
 import { startFake, startServer } from './server.js';
@@ -96,14 +97,13 @@ function threadTicks(pids: number[]): ThreadTicks {
     }
     for (const tid of tids) {
       try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const used = readThreadTicks(pid, Number(tid));
+        if (used === null) continue;
         const name =
           tid === String(pid)
             ? 'main'
             : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-        ticks.set(`${pid}/${tid}`, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+        ticks.set(`${pid}/${tid}`, { name, ticks: used });
       } catch {
         // The thread ended between the listing and the read.
       }
