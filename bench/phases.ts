@@ -22,6 +22,7 @@ import { DEFAULT_CALLER_FRAME_MS, measureLatency, pauseSpeech } from './latency.
 import { floorMs, SEQUENTIAL_FLOOR_MS } from './model.js';
 import {
   fakeCounts,
+  fakeLoopDelay,
   settledCounts,
   sampleLoopDelay,
   scrapeSpeculations,
@@ -176,6 +177,11 @@ export interface CapacityStep extends StepVerdict {
   idleRssMb: number;
   /** The fake OpenAI's CPU over the step (% of one core): a loaded fake would inflate latency. */
   fakeCpuPct: number | null;
+  /**
+   * The fake OpenAI's event-loop delay over the step (p99 and max, ms; null: the bare server).
+   * The fake answers late by up to this much, and that lateness counts as the server's added delay.
+   */
+  fakeLoop: { p99Ms: number; maxMs: number } | null;
   /** The server's own stage histograms over the step (`/metrics`), voicebot only. */
   serverStages: Record<string, ReturnType<typeof stageSummary>> | null;
   /** Silero windows scored a second over the step and their mean batch (null: no Silero). */
@@ -230,7 +236,7 @@ export async function capacityPhase(
   const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
+      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, fake loop p99/max ${s.fakeLoop ? `${s.fakeLoop.p99Ms}/${s.fakeLoop.maxMs}` : '-'} ms, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
     );
   const tried = new Map<number, CapacityStep>();
   // A failing step is run once more and fails only if it fails again: one noisy spell on a
@@ -330,6 +336,7 @@ async function oneStep(
         ...judge(r, null, { p99Ms: null, maxMs: null }, null),
         idleRssMb,
         fakeCpuPct: fakeCpuPct(),
+        fakeLoop: null,
         serverStages: null,
         vad: null,
       };
@@ -348,6 +355,7 @@ async function oneStep(
   try {
     const idleRssMb = rssMb(server.pids());
     const loop = sampleLoopDelay(server);
+    await fakeLoopDelay(fake); // counts from here
     const stepStart = performance.now();
     const r = await runStep({
       ...common,
@@ -359,6 +367,7 @@ async function oneStep(
     const stepS = (performance.now() - stepStart) / 1000;
     const loopDelay = loop.stop();
     const fakeCpu = fakeCpuPct();
+    const fakeLoop = await fakeLoopDelay(fake);
     const stages = await scrapeStages(server);
     const counters = await scrapeCounters(server);
     closed = true;
@@ -367,6 +376,7 @@ async function oneStep(
       ...judge(r, added, loopDelay, rule, counters.audibleUnderruns),
       idleRssMb,
       fakeCpuPct: fakeCpu,
+      fakeLoop,
       serverStages: Object.fromEntries(
         Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
       ),

@@ -26,15 +26,29 @@ export interface FakeCounts {
 }
 
 /** Asks the fake process for its request counts (a `stats` line on its stdin). */
-export async function fakeCounts(fake: Fake): Promise<FakeCounts> {
+export function fakeCounts(fake: Fake): Promise<FakeCounts> {
+  return askFake<FakeCounts>(fake, 'stats');
+}
+
+/**
+ * The fake's event-loop delay (p99 and max, ms) since the previous call (a `loop` line on its
+ * stdin); the first call starts the count.
+ */
+export function fakeLoopDelay(fake: Fake): Promise<{ p99Ms: number; maxMs: number }> {
+  return askFake(fake, 'loop');
+}
+
+/** Writes `ask` to the fake's stdin and waits for its `{"<ask>": …}` line. */
+async function askFake<T>(fake: Fake, ask: string): Promise<T> {
   const seen = fake.child.stdout.length;
-  fake.child.proc.stdin?.write('stats\n');
+  fake.child.proc.stdin?.write(`${ask}\n`);
+  const prefix = `{"${ask}"`;
   for (let i = 0; i < 200; i++) {
-    const line = fake.child.stdout.slice(seen).find((l) => l.startsWith('{"stats"'));
-    if (line) return (JSON.parse(line) as { stats: FakeCounts }).stats;
+    const line = fake.child.stdout.slice(seen).find((l) => l.startsWith(prefix));
+    if (line) return (JSON.parse(line) as Record<string, T>)[ask]!;
     await sleep(10);
   }
-  throw new Error('the fake OpenAI did not report its counts');
+  throw new Error(`the fake OpenAI did not answer '${ask}'`);
 }
 
 /**

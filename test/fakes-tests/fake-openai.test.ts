@@ -6,6 +6,7 @@
 import OpenAI, { toFile } from 'openai';
 import { describe, expect, it } from 'vitest';
 import {
+  FakeOpenAI,
   SPEECH_BYTES_PER_MS,
   defaultSpeechDurationMs,
   defaultSpeechPcm,
@@ -96,6 +97,39 @@ describe('speech', () => {
     expect(request?.headers.authorization).toBe('Bearer test');
     expect(request?.at).toBeGreaterThanOrEqual(before);
     expect(ctx.fake.requests.map((r) => r.endpoint)).toEqual(['speech']);
+  });
+
+  it('counts requests by endpoint, and with keepRequests: false keeps none of them', async () => {
+    await (await ctx.client.audio.speech.create(speechParams('Counted'))).arrayBuffer();
+    expect(ctx.fake.counts).toEqual({ chat: 0, speech: 1, transcriptions: 0 });
+
+    const lean = await FakeOpenAI.start({ logViolations: false, keepRequests: false });
+    try {
+      const client = new OpenAI({ apiKey: 'test', baseURL: lean.baseUrl, maxRetries: 0 });
+      for (const input of ['one', 'two']) {
+        await (await client.audio.speech.create(speechParams(input))).arrayBuffer();
+      }
+      await client.chat.completions.create(chatParams('hi'));
+      expect(lean.counts).toEqual({ chat: 1, speech: 2, transcriptions: 0 });
+      expect(lean.requests).toEqual([]);
+      expect(lean.speech.requests).toEqual([]);
+      expect(lean.violations).toEqual([]);
+    } finally {
+      await lean.close();
+    }
+  });
+
+  it('answers the default tone sample for sample, each answer its own copy', () => {
+    const a = defaultSpeechPcm('x'.repeat(4)); // 200 ms
+    const b = defaultSpeechPcm('x'.repeat(80)); // 3 s, the longest
+    expect(a.length).toBe(200 * SPEECH_BYTES_PER_MS);
+    for (const i of [0, 1, 17, 4799]) {
+      const expected = Math.round(Math.sin((2 * Math.PI * 440 * i) / 24_000) * 10_000);
+      expect(a.readInt16LE(i * 2)).toBe(expected);
+      expect(b.readInt16LE(i * 2)).toBe(expected);
+    }
+    a.fill(0);
+    expect(defaultSpeechPcm('x'.repeat(4)).readInt16LE(2)).not.toBe(0);
   });
 
   it('reports formats the fake cannot produce (mp3 is the default) as violations', async () => {

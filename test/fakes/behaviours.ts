@@ -175,9 +175,9 @@ export class EndpointControl<R extends RecordedRequest, B> {
     this.fallback = this.builtInDefault;
   }
 
-  /** @internal Records the request and picks its behaviour. */
-  async take(request: R): Promise<B> {
-    this.requests.push(request);
+  /** @internal Records the request (unless `keep` is false) and picks its behaviour. */
+  async take(request: R, keep = true): Promise<B> {
+    if (keep) this.requests.push(request);
     const scripted = this.queue.shift() ?? this.fallback;
     return typeof scripted === 'function'
       ? await (scripted as (request: R) => B | Promise<B>)(request)

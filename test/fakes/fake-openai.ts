@@ -31,6 +31,12 @@ export interface FakeOpenAIOptions {
   logViolations?: boolean;
   /** Port on 127.0.0.1; default 0 (a free port). */
   port?: number;
+  /**
+   * Keep every valid request in `requests` (default true). A long benchmark turns it off: the
+   * requests' bodies (every turn's audio) would pile up in the fake's heap, and its collections
+   * would make its answers late. `counts` is kept either way.
+   */
+  keepRequests?: boolean;
 }
 
 const ROUTES: Record<string, Endpoint> = {
@@ -52,8 +58,13 @@ export class FakeOpenAI {
     transcriptionsHandler.builtInDefault,
   );
   readonly chat = new EndpointControl<ChatRequest, ChatBehaviour>(chatHandler.builtInDefault);
-  /** Spec-valid requests to any endpoint, in arrival order. */
+  /**
+   * Spec-valid requests to any endpoint, in arrival order (none with `keepRequests: false`, nor
+   * in the endpoints' own `requests`).
+   */
   readonly requests: RecordedRequest[] = [];
+  /** Spec-valid requests answered so far, by endpoint. */
+  readonly counts: Record<Endpoint, number> = { chat: 0, speech: 0, transcriptions: 0 };
   /** Spec violations and requests the fake cannot serve; tests should assert this stays empty. */
   readonly violations: string[] = [];
 
@@ -68,6 +79,7 @@ export class FakeOpenAI {
     private readonly server: Server,
     private readonly validator: OpenApiValidator,
     private readonly logViolations: boolean,
+    private readonly keepRequests: boolean,
   ) {
     const { port } = server.address() as AddressInfo;
     this.baseUrl = `http://127.0.0.1:${port}/v1`;
@@ -89,7 +101,12 @@ export class FakeOpenAI {
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
-    const fake = new FakeOpenAI(server, validator, options.logViolations ?? true);
+    const fake = new FakeOpenAI(
+      server,
+      validator,
+      options.logViolations ?? true,
+      options.keepRequests ?? true,
+    );
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     return fake;
   }
@@ -112,6 +129,7 @@ export class FakeOpenAI {
   /** Forgets requests, violations, queues and defaults. */
   reset(): void {
     this.requests.length = 0;
+    for (const endpoint of Object.keys(this.counts) as Endpoint[]) this.counts[endpoint] = 0;
     this.violations.length = 0;
     for (const control of [this.speech, this.transcriptions, this.chat]) control.reset();
   }
@@ -185,8 +203,10 @@ export class FakeOpenAI {
       this.violation(`${where}: ${unsupported}`);
       return errorPlan({ kind: 'error', status: 400, message: unsupported });
     }
-    this.requests.push(request);
-    const behaviour = await (this[endpoint] as unknown as AnyControl).take(request);
+    this.counts[endpoint]++;
+    if (this.keepRequests) this.requests.push(request);
+    const control = this[endpoint] as unknown as AnyControl;
+    const behaviour = await control.take(request, this.keepRequests);
     return planFor(handler, behaviour, request);
   }
 
