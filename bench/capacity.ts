@@ -3,7 +3,13 @@
  * own process against a fresh server (restarted per step, so each step's RSS and CPU are its own).
  * A step holds by `CapacityRule` (below).
  */
-import { clockTicks, readRssKb, readTicks } from '../src/simulator/proc.js';
+import {
+  clockTicks,
+  readMachineTicks,
+  readRssKb,
+  readThreadTicks,
+  readTicks,
+} from '../src/simulator/proc.js';
 import type { LoadReport } from '../src/simulator/load-report.js';
 import type { ScenarioStep } from '../src/simulator/scenario.js';
 import type { AddedDelay } from './added-delay.js';
@@ -203,6 +209,67 @@ const TICKS_PER_SECOND = clockTicks();
 export function cpuSeconds(pid: number): number | null {
   const ticks = readTicks(pid);
   return ticks === null ? null : ticks / TICKS_PER_SECOND;
+}
+
+/** Of `cpuWindow`: a share over the step and over its busiest 5 s. */
+export interface CpuShare {
+  meanPct: number;
+  busiest5sPct: number;
+}
+
+/**
+ * Samples, every second of a step, the whole machine's CPU and the main thread of each of `pids`
+ * (the server's processes). `stop()` gives the machine's busy share (% of all its cores: the
+ * server, the fake, the load generator, the kernel, anything else) and the busiest main thread's
+ * (% of one core: the event loop that runs every call of its process), each over the step and
+ * over its busiest 5 s (calls ramp up and wind down inside a step). Nulls off Linux.
+ */
+export function cpuWindow(pids: number[]): {
+  stop(): { machine: CpuShare | null; mainThread: CpuShare | null };
+} {
+  const machine: Array<{ busy: number; total: number }> = [];
+  const main: Array<{ ticks: number[]; at: number }> = [];
+  const sample = () => {
+    const m = readMachineTicks();
+    if (m) machine.push(m);
+    main.push({
+      ticks: pids.map((pid) => readThreadTicks(pid, pid) ?? NaN),
+      at: performance.now(),
+    });
+  };
+  sample();
+  const timer = setInterval(sample, 1000);
+  const round1 = (v: number) => Math.round(v * 10) / 10;
+  /** Share between samples a and b (indices), or NaN. */
+  const share = (n: number, part: (a: number, b: number) => number): CpuShare | null => {
+    if (n < 2) return null;
+    const span = Math.min(5, n - 1);
+    let busiest = 0;
+    for (let a = 0; a + span < n; a++) busiest = Math.max(busiest, part(a, a + span));
+    const mean = part(0, n - 1);
+    return Number.isFinite(mean) ? { meanPct: round1(mean), busiest5sPct: round1(busiest) } : null;
+  };
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const machineShare = share(machine.length, (a, b) => {
+        const total = machine[b]!.total - machine[a]!.total;
+        return total > 0 ? ((machine[b]!.busy - machine[a]!.busy) / total) * 100 : NaN;
+      });
+      const mainShare = share(main.length, (a, b) => {
+        const seconds = (main[b]!.at - main[a]!.at) / 1000;
+        let most = NaN;
+        pids.forEach((_, i) => {
+          const pct =
+            ((main[b]!.ticks[i]! - main[a]!.ticks[i]!) / TICKS_PER_SECOND / seconds) * 100;
+          if (Number.isFinite(pct) && !(pct <= most)) most = pct;
+        });
+        return most;
+      });
+      return { machine: machineShare, mainThread: mainShare };
+    },
+  };
 }
 
 /** Least-squares slope of y over x. */

@@ -11,6 +11,8 @@ import {
   BOT_PASS_MS,
   BOT_SCENARIO,
   cpuSeconds,
+  cpuWindow,
+  type CpuShare,
   judge,
   type CapacityRule,
   rssMb,
@@ -182,6 +184,13 @@ export interface CapacityStep extends StepVerdict {
    * The fake answers late by up to this much, and that lateness counts as the server's added delay.
    */
   fakeLoop: { p99Ms: number; maxMs: number } | null;
+  /**
+   * Over the step and its busiest 5 s: the whole machine's CPU (% of all its cores, every
+   * process) and the server's busiest main thread (% of one core). A full machine or a full main
+   * thread is what gives out. Absent in runs before 2026-11-28.
+   */
+  machineCpu?: CpuShare | null;
+  mainThreadCpu?: CpuShare | null;
   /** The server's own stage histograms over the step (`/metrics`), voicebot only. */
   serverStages: Record<string, ReturnType<typeof stageSummary>> | null;
   /** Silero windows scored a second over the step and their mean batch (null: no Silero). */
@@ -189,6 +198,11 @@ export interface CapacityStep extends StepVerdict {
   vad: { windowsPerS: number; meanBatch: number; perTrip?: number } | null;
   /** The second run of a step whose first run failed (its verdict is the step's). */
   rerun?: boolean;
+}
+
+/** `mean % (busiest 5 s: x %)`, or '-'. */
+function share(c: CpuShare | null | undefined): string {
+  return c ? `${c.meanPct} % (busiest 5 s ${c.busiest5sPct} %)` : '-';
 }
 
 export interface CapacityResult {
@@ -236,7 +250,7 @@ export async function capacityPhase(
   const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} %, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, fake loop p99/max ${s.fakeLoop ? `${s.fakeLoop.p99Ms}/${s.fakeLoop.maxMs}` : '-'} ms, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
+      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} % (main thread ${share(s.mainThreadCpu)}), machine ${share(s.machineCpu)}, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, fake loop p99/max ${s.fakeLoop ? `${s.fakeLoop.p99Ms}/${s.fakeLoop.maxMs}` : '-'} ms, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
     );
   const tried = new Map<number, CapacityStep>();
   // A failing step is run once more and fails only if it fails again: one noisy spell on a
@@ -356,6 +370,7 @@ async function oneStep(
     const idleRssMb = rssMb(server.pids());
     const loop = sampleLoopDelay(server);
     await fakeLoopDelay(fake); // counts from here
+    const cpu = cpuWindow(server.pids());
     const stepStart = performance.now();
     const r = await runStep({
       ...common,
@@ -365,6 +380,7 @@ async function oneStep(
       serverPids: server.pids(),
     });
     const stepS = (performance.now() - stepStart) / 1000;
+    const { machine, mainThread } = cpu.stop();
     const loopDelay = loop.stop();
     const fakeCpu = fakeCpuPct();
     const fakeLoop = await fakeLoopDelay(fake);
@@ -377,6 +393,8 @@ async function oneStep(
       idleRssMb,
       fakeCpuPct: fakeCpu,
       fakeLoop,
+      machineCpu: machine,
+      mainThreadCpu: mainThread,
       serverStages: Object.fromEntries(
         Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
       ),

@@ -106,10 +106,10 @@ export function formatResults(r: BenchResults): string {
   ];
   out.push(
     '',
-    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), Silero's windows scored a second and their mean batch, and the fake OpenAI's CPU and event-loop delay (p99 / max; the fake answers late by up to that, and it counts as the server's added delay):",
+    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), Silero's windows scored a second and their mean batch, the fake OpenAI's CPU and event-loop delay (p99 / max; the fake answers late by up to that, and it counts as the server's added delay), and the server's busiest main thread (% of a core) and the whole machine (% of all its cores), each over the step / its busiest 5 s:",
     '',
-    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch; windows a thread trip) | fake OpenAI CPU % | fake loop delay ms |`,
-    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: | ---: | ---: |`,
+    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch; windows a thread trip) | fake OpenAI CPU % | fake loop delay ms | main thread % | machine % |`,
+    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: | ---: | ---: | ---: | ---: |`,
   );
   for (const c of r.capacity)
     for (const s of [...c.steps].sort((a, b) => a.calls - b.calls)) {
@@ -119,7 +119,7 @@ export function formatResults(r: BenchResults): string {
         return h ? `${v(h.p50Ms)} / ${v(h.p99Ms)}` : '-';
       };
       out.push(
-        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch}${s.vad.perTrip ? `; ${s.vad.perTrip} a trip` : ''})` : '-'} | ${v(s.fakeCpuPct)} | ${s.fakeLoop ? `${s.fakeLoop.p99Ms} / ${s.fakeLoop.maxMs}` : '-'} |`,
+        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch}${s.vad.perTrip ? `; ${s.vad.perTrip} a trip` : ''})` : '-'} | ${v(s.fakeCpuPct)} | ${s.fakeLoop ? `${s.fakeLoop.p99Ms} / ${s.fakeLoop.maxMs}` : '-'} | ${cpuShare(s.mainThreadCpu)} | ${cpuShare(s.machineCpu)} |`,
       );
     }
   out.push(
@@ -160,4 +160,9 @@ export function settingLabel(s: {
   if (s.callerFrameMs !== undefined && s.callerFrameMs !== DEFAULT_CALLER_FRAME_MS)
     parts.push(`${s.callerFrameMs} ms caller frames`);
   return parts.join(', ');
+}
+
+/** `mean / busiest 5 s`, or '-' (runs before these were measured). */
+function cpuShare(c: { meanPct: number; busiest5sPct: number } | null | undefined): string {
+  return c ? `${c.meanPct} / ${c.busiest5sPct}` : '-';
 }

@@ -23,6 +23,23 @@ function ticksOf(statPath: string): number | null {
   }
 }
 
+/**
+ * The whole machine's CPU time in clock ticks from /proc/stat's first line: `busy` (user, nice,
+ * system, irq, softirq, steal) and `total` (busy, idle and iowait); null off Linux.
+ */
+export function readMachineTicks(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    // user nice system idle iowait irq softirq steal
+    const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0);
+    const total = busy + f[3]! + f[4]!;
+    return Number.isFinite(total) ? { busy, total } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS in kB, or null when the process is gone. */
 export function readRssKb(pid: number): number | null {
   try {

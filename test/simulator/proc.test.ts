@@ -1,6 +1,6 @@
 // CPU ticks from /proc, for a process and for one of its threads (Linux).
 import { describe, expect, it } from 'vitest';
-import { readThreadTicks, readTicks } from '../../src/simulator/proc.js';
+import { readMachineTicks, readThreadTicks, readTicks } from '../../src/simulator/proc.js';
 
 describe('proc ticks', () => {
   it("count this process's and its main thread's CPU, and grow with work", () => {
@@ -23,5 +23,20 @@ describe('proc ticks', () => {
   it('is null for a thread or process that does not exist', () => {
     expect(readThreadTicks(process.pid, 2 ** 30)).toBeNull();
     expect(readTicks(2 ** 30)).toBeNull();
+  });
+
+  it("counts the machine's busy ticks within its total, both growing with this process's work", () => {
+    const before = readMachineTicks()!;
+    expect(before.busy).toBeGreaterThan(0);
+    expect(before.busy).toBeLessThanOrEqual(before.total);
+    const cpu0 = process.cpuUsage().user;
+    let x = 0;
+    while (process.cpuUsage().user - cpu0 < 100_000)
+      for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    const after = readMachineTicks()!;
+    // This thread's 100 ms (10 ticks) are in the machine's busy time, give or take a tick.
+    expect(after.busy - before.busy).toBeGreaterThanOrEqual(9);
+    expect(after.total - before.total).toBeGreaterThanOrEqual(after.busy - before.busy);
   });
 });
