@@ -240,7 +240,7 @@ export function cpuWindow(pids: number[]): {
   sample();
   const timer = setInterval(sample, 1000);
   const round1 = (v: number) => Math.round(v * 10) / 10;
-  /** Share between samples a and b (indices), or NaN. */
+  /** Over the step and its busiest 5 samples, `part(a, b)` being the share between samples a and b. */
   const share = (n: number, part: (a: number, b: number) => number): CpuShare | null => {
     if (n < 2) return null;
     const span = Math.min(5, n - 1);

@@ -182,8 +182,9 @@ export interface CapacityStep extends StepVerdict {
   /**
    * The fake OpenAI's event-loop delay over the step (p99 and max, ms; null: the bare server).
    * The fake answers late by up to this much, and that lateness counts as the server's added delay.
+   * Absent in runs before 2026-11-28.
    */
-  fakeLoop: { p99Ms: number; maxMs: number } | null;
+  fakeLoop?: { p99Ms: number; maxMs: number } | null;
   /**
    * Over the step and its busiest 5 s: the whole machine's CPU (% of all its cores, every
    * process) and the server's busiest main thread (% of one core). A full machine or a full main
@@ -200,7 +201,7 @@ export interface CapacityStep extends StepVerdict {
   rerun?: boolean;
 }
 
-/** `mean % (busiest 5 s: x %)`, or '-'. */
+/** `<mean> % (busiest 5 s <x> %)`, or '-'. */
 function share(c: CpuShare | null | undefined): string {
   return c ? `${c.meanPct} % (busiest 5 s ${c.busiest5sPct} %)` : '-';
 }
