@@ -192,6 +192,8 @@ export interface CapacityStep extends StepVerdict {
    */
   machineCpu?: CpuShare | null;
   mainThreadCpu?: CpuShare | null;
+  /** The server's event-loop utilization (`/metrics`), the same way; absent before 2026-11-28. */
+  loopUtilization?: CpuShare | null;
   /** The server's own stage histograms over the step (`/metrics`), voicebot only. */
   serverStages: Record<string, ReturnType<typeof stageSummary>> | null;
   /** Silero windows scored a second over the step and their mean batch (null: no Silero). */
@@ -251,7 +253,7 @@ export async function capacityPhase(
   const rule = spec.kind === 'bare' ? null : o.rule;
   const log = (s: CapacityStep) =>
     o.log(
-      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} % (main thread ${share(s.mainThreadCpu)}), machine ${share(s.machineCpu)}, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, fake loop p99/max ${s.fakeLoop ? `${s.fakeLoop.p99Ms}/${s.fakeLoop.maxMs}` : '-'} ms, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
+      `  ${spec.label}, ${s.calls} calls${s.rerun ? ' (again)' : ''}: ${s.holds ? 'holds' : `fails (${s.why.join(', ')})`}; added p50/p95 ${s.added?.p50Ms ?? '-'}/${s.added?.p95Ms ?? '-'} ms, caller p99 ${s.p99Ms ?? '-'} ms, underruns >20 ms server ${s.serverUnderrunsOver20Ms ?? '-'} / caller ${s.underrunsOver20Ms}, loop p99/max ${s.loopDelayP99Ms ?? '-'}/${s.loopDelayMaxMs ?? '-'} ms, server cpu ${s.serverCpuMeanPct ?? '-'} % (main thread ${share(s.mainThreadCpu)}), event loop busy ${share(s.loopUtilization)}, machine ${share(s.machineCpu)}, silero ${s.vad ? `${s.vad.windowsPerS}/s in batches of ${s.vad.meanBatch}, ${s.vad.perTrip ?? '-'} a trip` : '-'}, fake cpu ${s.fakeCpuPct ?? '-'} %, fake loop p99/max ${s.fakeLoop ? `${s.fakeLoop.p99Ms}/${s.fakeLoop.maxMs}` : '-'} ms, rss ${s.serverRssMaxMb ?? '-'} MB, generator cpu ${s.generatorCpuPct} %, loop max ${s.generatorLoopMaxMs} ms`,
     );
   const tried = new Map<number, CapacityStep>();
   // A failing step is run once more and fails only if it fails again: one noisy spell on a
@@ -396,6 +398,7 @@ async function oneStep(
       fakeLoop,
       machineCpu: machine,
       mainThreadCpu: mainThread,
+      loopUtilization: loopDelay.utilization ?? null,
       serverStages: Object.fromEntries(
         Object.entries(stages).map(([k, h]) => [k, stageSummary(h)]),
       ),

@@ -106,10 +106,10 @@ export function formatResults(r: BenchResults): string {
   ];
   out.push(
     '',
-    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), Silero's windows scored a second and their mean batch, the fake OpenAI's CPU and event-loop delay (p99 / max; the fake answers late by up to that, and it counts as the server's added delay), and the server's busiest main thread (% of a core) and the whole machine (% of all its cores), each over the step / its busiest 5 s:",
+    "Where the time goes under load: the server's stage p50 / p99 per step (ms, `/metrics` histograms, bucket-interpolated), Silero's windows scored a second and their mean batch, the fake OpenAI's CPU and event-loop delay (p99 / max; the fake answers late by up to that, and it counts as the server's added delay), and the server's busiest main thread (CPU, % of a core), its event loop's busy share (`voicebot_event_loop_utilization`, %) and the whole machine (% of all its cores), each over the step / its busiest 5 s:",
     '',
-    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch; windows a thread trip) | fake OpenAI CPU % | fake loop delay ms | main thread % | machine % |`,
-    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: | ---: | ---: | ---: | ---: |`,
+    `| server | calls | ${stages.join(' | ')} | Silero windows/s (mean batch; windows a thread trip) | fake OpenAI CPU % | fake loop delay ms | main thread % | event loop busy % | machine % |`,
+    `| --- | ---: |${stages.map(() => ' ---: |').join('')} ---: | ---: | ---: | ---: | ---: | ---: |`,
   );
   for (const c of r.capacity)
     for (const s of [...c.steps].sort((a, b) => a.calls - b.calls)) {
@@ -119,7 +119,7 @@ export function formatResults(r: BenchResults): string {
         return h ? `${v(h.p50Ms)} / ${v(h.p99Ms)}` : '-';
       };
       out.push(
-        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch}${s.vad.perTrip ? `; ${s.vad.perTrip} a trip` : ''})` : '-'} | ${v(s.fakeCpuPct)} | ${s.fakeLoop ? `${s.fakeLoop.p99Ms} / ${s.fakeLoop.maxMs}` : '-'} | ${cpuShare(s.mainThreadCpu)} | ${cpuShare(s.machineCpu)} |`,
+        `| ${c.label} | ${s.calls} | ${stages.map(cell).join(' | ')} | ${s.vad ? `${s.vad.windowsPerS} (${s.vad.meanBatch}${s.vad.perTrip ? `; ${s.vad.perTrip} a trip` : ''})` : '-'} | ${v(s.fakeCpuPct)} | ${s.fakeLoop ? `${s.fakeLoop.p99Ms} / ${s.fakeLoop.maxMs}` : '-'} | ${cpuShare(s.mainThreadCpu)} | ${cpuShare(s.loopUtilization)} | ${cpuShare(s.machineCpu)} |`,
       );
     }
   out.push(

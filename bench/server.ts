@@ -335,6 +335,11 @@ export interface LoopDelay {
   p99Ms: number | null;
   /** The longest delay seen (ms). */
   maxMs: number | null;
+  /**
+   * `voicebot_event_loop_utilization` (busy share of the event loop, each sample the second
+   * before it; with workers the busiest): % over the samples and over the busiest 5 in a row.
+   */
+  utilization?: { meanPct: number; busiest5sPct: number } | null;
 }
 
 /**
@@ -346,6 +351,7 @@ export interface LoopDelay {
 export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay } {
   const p99s: number[] = [];
   const maxes: number[] = [];
+  const utilization: number[] = [];
   let n = 0;
   const timer = setInterval(() => {
     void fetch(`${server.httpUrl}/metrics`)
@@ -360,6 +366,8 @@ export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay }
         const max = read('max');
         if (Number.isFinite(p99)) p99s.push(p99);
         if (Number.isFinite(max)) maxes.push(max);
+        const elu = /^voicebot_event_loop_utilization (\S+)$/m.exec(text);
+        if (elu) utilization.push(Number(elu[1]) * 100);
       })
       .catch(() => undefined);
   }, 1000);
@@ -370,7 +378,21 @@ export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay }
       return {
         p99Ms: p99s.length ? round1(p99s.reduce((a, b) => a + b, 0) / p99s.length) : null,
         maxMs: maxes.length ? round1(Math.max(...maxes)) : null,
+        utilization: utilization.length ? busiest(utilization, 5, round1) : null,
       };
     },
   };
+}
+
+/** The mean of `values` and the largest mean of `span` of them in a row (or of all, if fewer). */
+function busiest(
+  values: number[],
+  span: number,
+  round: (v: number) => number,
+): { meanPct: number; busiest5sPct: number } {
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const n = Math.min(span, values.length);
+  let most = 0;
+  for (let i = 0; i + n <= values.length; i++) most = Math.max(most, mean(values.slice(i, i + n)));
+  return { meanPct: round(mean(values)), busiest5sPct: round(most) };
 }

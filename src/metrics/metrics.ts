@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics of one server process (`GET /metrics`): live calls, calls by end status and
  * by why they ended, turns, tool calls, barge-ins, per-stage latency histograms, provider errors
- * by code, playback underruns, Silero windows and batches, pending database writes and
- * event-loop delay. One registry per app, so tests stay isolated.
+ * by code, playback underruns, Silero windows and batches, pending database writes, event-loop
+ * delay and utilization. One registry per app, so tests stay isolated.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { stageDurations, type TurnRecord } from '../conversation/turn-record.js';
@@ -173,6 +173,21 @@ export class Metrics {
         },
       });
     }
+    // The share of wall time the event loop spent running callbacks rather than waiting for I/O,
+    // since the previous scrape: how full this process's event loop is. It counts time its thread
+    // was runnable but not running (a busy machine) as busy, which is what the calls feel.
+    let elu = performance.eventLoopUtilization();
+    new Gauge({
+      name: 'voicebot_event_loop_utilization',
+      help: 'Share of wall time the event loop was busy since the previous scrape (0 to 1; with workers, the busiest)',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect() {
+        const now = performance.eventLoopUtilization();
+        this.set(Math.round(performance.eventLoopUtilization(now, elu).utilization * 1000) / 1000);
+        elu = now;
+      },
+    });
     // Includes nodejs_eventloop_lag_* (event-loop delay), CPU and memory of the process.
     collectDefaultMetrics({
       register: this.registry,

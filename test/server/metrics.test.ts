@@ -73,4 +73,20 @@ describe('/metrics', () => {
     expect(lead).toBeLessThanOrEqual(400);
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
   });
+
+  it('reports how busy the event loop was since the previous scrape', async () => {
+    await scrape(); // the window starts here
+    const t0 = performance.now();
+    let x = 0;
+    while (performance.now() - t0 < 300) x += Math.sqrt(x + 1); // 300 ms without yielding
+    expect(x).toBeGreaterThan(0);
+    const busy = value(await scrape(), 'voicebot_event_loop_utilization')!;
+    expect(busy).toBeGreaterThan(0.8);
+    expect(busy).toBeLessThanOrEqual(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 300)); // 300 ms of waiting
+    const idle = value(await scrape(), 'voicebot_event_loop_utilization')!;
+    expect(idle).toBeLessThan(0.5);
+    expect(idle).toBeGreaterThanOrEqual(0);
+  });
 });
