@@ -129,7 +129,9 @@ export async function startServer(
   };
   const entry = join(ROOT, 'dist', 'cli', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
-  const child = startNode([...nodeArgs, entry, 'serve'], env);
+  // BENCH_SERVER_NODE_FLAGS: Node or V8 flags for the server alone (e.g. '--single-threaded-gc').
+  const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = startNode([...flags, ...nodeArgs, entry, 'serve'], env);
   const httpUrl = `http://127.0.0.1:${port}`;
   const workers = settings.workers ?? 1;
   const seen = new Set<number>();
