@@ -211,10 +211,23 @@ export function cpuSeconds(pid: number): number | null {
   return ticks === null ? null : ticks / TICKS_PER_SECOND;
 }
 
-/** Of `cpuWindow`: a share over the step and over its busiest 5 s. */
+/** A share (%) sampled every second of a step: its mean, and its largest mean over 5 s in a row. */
 export interface CpuShare {
   meanPct: number;
   busiest5sPct: number;
+}
+
+/** `CpuShare` of per-second shares (NaN readings left out); null when there are none. */
+export function shareOf(perSecond: number[]): CpuShare | null {
+  const values = perSecond.filter(Number.isFinite);
+  if (values.length === 0) return null;
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const span = Math.min(5, values.length);
+  let busiest = 0;
+  for (let i = 0; i + span <= values.length; i++)
+    busiest = Math.max(busiest, mean(values.slice(i, i + span)));
+  const round1 = (v: number) => Math.round(v * 10) / 10;
+  return { meanPct: round1(mean(values)), busiest5sPct: round1(busiest) };
 }
 
 /**
@@ -227,47 +240,34 @@ export interface CpuShare {
 export function cpuWindow(pids: number[]): {
   stop(): { machine: CpuShare | null; mainThread: CpuShare | null };
 } {
-  const machine: Array<{ busy: number; total: number }> = [];
-  const main: Array<{ ticks: number[]; at: number }> = [];
+  const machinePct: number[] = [];
+  const mainPct: number[] = [];
+  const read = () => ({
+    machine: readMachineTicks(),
+    main: pids.map((pid) => readThreadTicks(pid, pid)),
+    at: performance.now(),
+  });
+  let last = read();
   const sample = () => {
-    const m = readMachineTicks();
-    if (m) machine.push(m);
-    main.push({
-      ticks: pids.map((pid) => readThreadTicks(pid, pid) ?? NaN),
-      at: performance.now(),
+    const now = read();
+    const total = (now.machine?.total ?? 0) - (last.machine?.total ?? 0);
+    const busy = (now.machine?.busy ?? 0) - (last.machine?.busy ?? 0);
+    machinePct.push(now.machine && last.machine && total > 0 ? (busy / total) * 100 : NaN);
+    const seconds = (now.at - last.at) / 1000;
+    const threads = now.main.map((ticks, i) => {
+      const before = last.main[i];
+      return ticks === null || before == null ? NaN : (ticks - before) / TICKS_PER_SECOND;
     });
+    const used = threads.filter(Number.isFinite);
+    mainPct.push(used.length > 0 ? (Math.max(...used) / seconds) * 100 : NaN);
+    last = now;
   };
-  sample();
   const timer = setInterval(sample, 1000);
-  const round1 = (v: number) => Math.round(v * 10) / 10;
-  /** Over the step and its busiest 5 samples, `part(a, b)` being the share between samples a and b. */
-  const share = (n: number, part: (a: number, b: number) => number): CpuShare | null => {
-    if (n < 2) return null;
-    const span = Math.min(5, n - 1);
-    let busiest = 0;
-    for (let a = 0; a + span < n; a++) busiest = Math.max(busiest, part(a, a + span));
-    const mean = part(0, n - 1);
-    return Number.isFinite(mean) ? { meanPct: round1(mean), busiest5sPct: round1(busiest) } : null;
-  };
   return {
     stop() {
       clearInterval(timer);
       sample();
-      const machineShare = share(machine.length, (a, b) => {
-        const total = machine[b]!.total - machine[a]!.total;
-        return total > 0 ? ((machine[b]!.busy - machine[a]!.busy) / total) * 100 : NaN;
-      });
-      const mainShare = share(main.length, (a, b) => {
-        const seconds = (main[b]!.at - main[a]!.at) / 1000;
-        let most = NaN;
-        pids.forEach((_, i) => {
-          const pct =
-            ((main[b]!.ticks[i]! - main[a]!.ticks[i]!) / TICKS_PER_SECOND / seconds) * 100;
-          if (Number.isFinite(pct) && !(pct <= most)) most = pct;
-        });
-        return most;
-      });
-      return { machine: machineShare, mainThread: mainShare };
+      return { machine: shareOf(machinePct), mainThread: shareOf(mainPct) };
     },
   };
 }

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { loopDelayMs } from '../src/metrics/loop-delay.js';
 import type { StoredTimings } from '../src/store/turn-rows.js';
+import { shareOf, type CpuShare } from './capacity.js';
 import { firstLine, freePort, ROOT, startNode, startTs, stop, type Child } from './processes.js';
 
 export interface Fake {
@@ -341,7 +342,7 @@ export interface LoopDelay {
    * `voicebot_event_loop_utilization` (busy share of the event loop, each sample the second
    * before it; with workers the busiest): % over the samples and over the busiest 5 in a row.
    */
-  utilization?: { meanPct: number; busiest5sPct: number } | null;
+  utilization?: CpuShare | null;
 }
 
 /**
@@ -380,21 +381,8 @@ export function sampleLoopDelay(server: Server, skip = 2): { stop(): LoopDelay }
       return {
         p99Ms: p99s.length ? round1(p99s.reduce((a, b) => a + b, 0) / p99s.length) : null,
         maxMs: maxes.length ? round1(Math.max(...maxes)) : null,
-        utilization: utilization.length ? busiest(utilization, 5, round1) : null,
+        utilization: shareOf(utilization),
       };
     },
   };
-}
-
-/** The mean of `values` and the largest mean of `span` of them in a row (or of all, if fewer). */
-function busiest(
-  values: number[],
-  span: number,
-  round: (v: number) => number,
-): { meanPct: number; busiest5sPct: number } {
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  const n = Math.min(span, values.length);
-  let most = 0;
-  for (let i = 0; i + n <= values.length; i++) most = Math.max(most, mean(values.slice(i, i + n)));
-  return { meanPct: round(mean(values)), busiest5sPct: round(most) };
 }
