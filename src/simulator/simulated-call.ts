@@ -119,18 +119,21 @@ export class SimulatedCall extends EventEmitter {
     });
   }
 
-  /** Sends one `media` frame of caller audio (s16le at the stream rate). */
+  /**
+   * Sends one `media` frame of caller audio (s16le at the stream rate). The text is built by hand:
+   * `JSON.stringify` spends about 5 us a 100 ms frame at 16 kHz scanning the base64 payload for
+   * characters to escape, and its alphabet has none (the same text; tested).
+   */
   sendAudio(pcm: Buffer): void {
-    this.sendJson({
-      event: 'media',
-      sequence_number: String(++this.seq),
-      ...this.sid(),
-      media: {
-        chunk: String(++this.chunk),
-        timestamp: String(Math.round(this.mediaTimestampMs)),
-        payload: pcm.toString('base64'),
-      },
-    });
+    const sid = this.opts.omitStreamSid ? '' : `"stream_sid":${JSON.stringify(this.streamSid)},`;
+    const seq = ++this.seq;
+    const chunk = ++this.chunk;
+    const timestamp = Math.round(this.mediaTimestampMs);
+    if (this.isOpen)
+      this.ws.send(
+        `{"event":"media","sequence_number":"${seq}",${sid}"media":{"chunk":"${chunk}",` +
+          `"timestamp":"${timestamp}","payload":"${pcm.toString('base64')}"}}`,
+      );
     this.mediaTimestampMs += pcm.length / this.bytesPerMs;
   }
 

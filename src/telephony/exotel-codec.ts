@@ -11,7 +11,7 @@
  * numbers and caller audio.
  */
 
-import { decodeBase64Strict } from '../audio/pcm.js';
+import { decodeBase64Strict, encodeBase64 } from '../audio/pcm.js';
 import type { ErrorCode } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -380,11 +380,9 @@ export function encode(event: OutboundEvent): string {
   switch (event.event) {
     case 'media': {
       const { payload } = event;
-      const b64 =
-        typeof payload === 'string'
-          ? payload
-          : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64');
-      return encodeMediaFromBase64(event.streamSid, b64);
+      return typeof payload === 'string'
+        ? encodeMediaFromBase64(event.streamSid, payload)
+        : encodeMedia(event.streamSid, payload);
     }
     case 'mark':
       return JSON.stringify({
@@ -398,12 +396,27 @@ export function encode(event: OutboundEvent): string {
 }
 
 /**
+ * A `media` message carrying `pcm`. Base64's alphabet (A-Z, a-z, 0-9, +, /, =) needs no escaping
+ * in a JSON string, so Node's encoder output goes between quotes as it is: `JSON.stringify` on a
+ * 100 ms frame at 16 kHz (4 268 characters) costs about 5 us to find nothing to escape, ten
+ * times the base64 encoding itself.
+ */
+export function encodeMedia(streamSid: string | undefined, pcm: Uint8Array): string {
+  return `{"event":"media",${sidMember(streamSid)}"media":{"payload":"${encodeBase64(pcm)}"}}`;
+}
+
+/**
  * Fast path for audio that is already base64 (e.g. straight from a TTS vendor): no decode and
- * re-encode, no intermediate object. `b64` is not validated.
+ * re-encode, no intermediate object. `b64` is not validated; it is escaped, so whatever it holds
+ * the message stays valid JSON.
  */
 export function encodeMediaFromBase64(streamSid: string | undefined, b64: string): string {
-  const sid = streamSid === undefined ? '' : `"stream_sid":${JSON.stringify(streamSid)},`;
-  return `{"event":"media",${sid}"media":{"payload":${JSON.stringify(b64)}}}`;
+  return `{"event":"media",${sidMember(streamSid)}"media":{"payload":${JSON.stringify(b64)}}}`;
+}
+
+/** `"stream_sid":"…",` when the call has one, else nothing. */
+function sidMember(streamSid: string | undefined): string {
+  return streamSid === undefined ? '' : `"stream_sid":${JSON.stringify(streamSid)},`;
 }
 
 /** `stream_sid` when the call has one (a start without one gets frames without one). */

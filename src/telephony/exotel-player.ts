@@ -17,15 +17,10 @@
  * `playedMs(now)` estimates what has played). A mark that Exotel never echoes does not hang an
  * utterance: `markGraceMs` after its audio should have played, the clock is trusted.
  */
-import {
-  createStreamResampler,
-  encodeBase64,
-  frameBytesFor,
-  type StreamResampler,
-} from '../audio/index.js';
+import { createStreamResampler, frameBytesFor, type StreamResampler } from '../audio/index.js';
 import type { AudioOutput, UtteranceKind } from '../conversation/audio-output.js';
 import type { Config } from '../config/index.js';
-import { encode, encodeMediaFromBase64 } from './exotel-codec.js';
+import { encode, encodeMedia } from './exotel-codec.js';
 import type { Pacer, Pumpable } from './pacer.js';
 import { PlayerUtterance, type UtteranceHost } from './player-utterance.js';
 import type { StartCushion } from './start-cushion.js';
@@ -393,7 +388,7 @@ export class ExotelPlayer implements AudioOutput, Pumpable, UtteranceHost {
     const audio = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     this.tap?.sent(audio, playAt);
     this.stats.messagesSent++;
-    this.opts.transport.send(encodeMediaFromBase64(this.opts.streamSid, encodeBase64(audio)));
+    this.opts.transport.send(encodeMedia(this.opts.streamSid, audio));
     return [];
   }
 

@@ -84,3 +84,56 @@ describe('SimulatedCall playback clock', () => {
     expect(call.underruns).toEqual([]);
   });
 });
+
+describe('SimulatedCall media frames', () => {
+  it('sends the text JSON.stringify would give for the documented shape, with or without stream_sid', async () => {
+    // 256-258 bytes of every value: all 64 base64 characters and both kinds of '=' padding.
+    const frames = [256, 257, 258].map((length) =>
+      Buffer.from(Uint8Array.from({ length }, (_, i) => (i * 7 + (i >> 8)) & 0xff)),
+    );
+    for (const omitStreamSid of [false, true]) {
+      const texts: string[] = [];
+      const { url, done } = await serve(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.on('message', (data) => {
+              const text = (data as Buffer).toString();
+              if (text.includes('"media"')) texts.push(text);
+              if (texts.length === frames.length) resolve();
+            });
+          }),
+      );
+      const call = new SimulatedCall({
+        url,
+        sampleRate: 8000,
+        streamSid: STREAM_SID,
+        omitStreamSid,
+      });
+      await call.connect();
+      call.start();
+      await sleep(40); // the script listens 20 ms after the connection
+      for (const f of frames) call.sendAudio(f);
+      await done;
+      await call.hangup();
+      await new Promise<void>((resolve) => wss!.close(() => resolve()));
+      wss = undefined;
+      let timestamp = 0;
+      expect(texts).toEqual(
+        frames.map((f, i) => {
+          const text = JSON.stringify({
+            event: 'media',
+            sequence_number: String(i + 2), // after start
+            ...(omitStreamSid ? {} : { stream_sid: STREAM_SID }),
+            media: {
+              chunk: String(i + 1),
+              timestamp: String(Math.round(timestamp)),
+              payload: f.toString('base64'),
+            },
+          });
+          timestamp += f.length / 16;
+          return text;
+        }),
+      );
+    }
+  });
+});

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   decode,
   encode,
+  encodeMedia,
   encodeMediaFromBase64,
   type DecodeResult,
   type InboundEvent,
@@ -429,6 +430,33 @@ describe('encode', () => {
     expect(encode({ event: 'media', streamSid: 'MZ1', payload: view })).toBe(
       `{"event":"media","stream_sid":"MZ1","media":{"payload":"${Buffer.from([1, 2, 3]).toString('base64')}"}}`,
     );
+  });
+
+  it('quotes its own base64 unescaped, the same text JSON.stringify gives, for every base64 character', () => {
+    // Bytes 0-255 at three alignments give all 64 characters and both kinds of '=' padding.
+    for (const length of [256, 257, 258]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+      const b64 = Buffer.from(bytes).toString('base64');
+      expect(new Set(b64.replace(/=/g, '')).size).toBe(64);
+      for (const sid of ['MZ1', undefined]) {
+        expect(encodeMedia(sid, bytes)).toBe(
+          JSON.stringify({
+            event: 'media',
+            ...(sid === undefined ? {} : { stream_sid: sid }),
+            media: { payload: b64 },
+          }),
+        );
+      }
+    }
+  });
+
+  it('still escapes a base64 string it is handed, so a bad one cannot break the message', () => {
+    const text = encodeMediaFromBase64('MZ1', 'QUJD"},"event":"clear');
+    expect(JSON.parse(text)).toEqual({
+      event: 'media',
+      stream_sid: 'MZ1',
+      media: { payload: 'QUJD"},"event":"clear' },
+    });
   });
 
   it('encodes mark exactly as documented', () => {
