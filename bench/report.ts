@@ -2,6 +2,7 @@
 import { ADDED_STAGES } from './added-delay.js';
 import { DEFAULT_CALLER_FRAME_MS } from './latency.js';
 import type { CapacityResult, LatencyResult } from './phases.js';
+import type { CpuShare } from './capacity.js';
 
 export interface BenchResults {
   kind: 'full' | 'smoke';
@@ -163,6 +164,6 @@ export function settingLabel(s: {
 }
 
 /** `mean / busiest 5 s`, or '-' (runs before these were measured). */
-function cpuShare(c: { meanPct: number; busiest5sPct: number } | null | undefined): string {
+function cpuShare(c: CpuShare | null | undefined): string {
   return c ? `${c.meanPct} / ${c.busiest5sPct}` : '-';
 }

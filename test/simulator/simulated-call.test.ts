@@ -92,26 +92,29 @@ describe('SimulatedCall media frames', () => {
       Buffer.from(Uint8Array.from({ length }, (_, i) => (i * 7 + (i >> 8)) & 0xff)),
     );
     for (const omitStreamSid of [false, true]) {
+      // The server listens from the moment it accepts: no message can come before the listener.
+      const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      wss = server;
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
       const texts: string[] = [];
-      const { url, done } = await serve(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            ws.on('message', (data) => {
-              const text = (data as Buffer).toString();
-              if (text.includes('"media"')) texts.push(text);
-              if (texts.length === frames.length) resolve();
-            });
+      const done = new Promise<void>((resolve) =>
+        server.once('connection', (ws) =>
+          ws.on('message', (data) => {
+            const text = (data as Buffer).toString();
+            if (text.includes('"media"')) texts.push(text);
+            if (texts.length === frames.length) resolve();
           }),
+        ),
       );
+      const { port } = server.address() as { port: number };
       const call = new SimulatedCall({
-        url,
+        url: `ws://127.0.0.1:${port}/was`,
         sampleRate: 8000,
         streamSid: STREAM_SID,
         omitStreamSid,
       });
       await call.connect();
       call.start();
-      await sleep(40); // the script listens 20 ms after the connection
       for (const f of frames) call.sendAudio(f);
       await done;
       await call.hangup();
